@@ -1,0 +1,371 @@
+/**
+ * The `prj` command line: parses arguments with stricli, loads each subcommand's code
+ * lazily, prints, and chooses the exit code (0 ok, 1 run failed, 2 usage, 130 cancelled).
+ * Subcommand bodies live in cli/ (presentation only); the engine is in lib/.
+ *
+ * @module
+ */
+import {
+  type Application,
+  buildApplication,
+  buildCommand,
+  buildRouteMap,
+  type Command,
+  type CommandContext,
+  proposeCompletions,
+  run,
+} from "@stricli/core";
+import { PrjError } from "./lib/errors.ts";
+import { VERSION } from "./lib/version.ts";
+import { type Io, processIo } from "./cli/io.ts";
+
+/** What every CLI command receives as `this`. */
+export interface PrjContext extends CommandContext {
+  /** Output. */
+  io: Io;
+  /** The exit code a command chose. */
+  exit: { code: number | undefined };
+}
+
+// deno-lint-ignore no-explicit-any
+type Fn = (this: PrjContext, flags: any, ...args: any[]) => void | Promise<void>;
+
+/** Wraps a command body: a PrjError becomes one red line (plus hint) and its exit code; a bug keeps its stack. */
+function guard(fn: Fn): Fn {
+  return async function (this: PrjContext, flags, ...args) {
+    try {
+      await fn.call(this, flags, ...args);
+    } catch (error) {
+      if (error instanceof PrjError) {
+        this.io.err(`${this.io.paint("red", "error:")} ${error.message}`);
+        if (error.hint) this.io.err(`${this.io.paint("gray", "hint:")} ${error.hint}`);
+        this.exit.code = error.exitCode;
+        return;
+      }
+      throw error;
+    }
+  };
+}
+
+function lazy(load: () => Promise<Fn>): () => Promise<Fn> {
+  return async () => guard(await load());
+}
+
+/** Builds a command; flag and argument types are checked by each command body's signature instead. */
+function command(
+  // deno-lint-ignore no-explicit-any
+  spec: { loader: () => Promise<Fn>; parameters: any; docs: { brief: string; customUsage?: string[] } },
+): Command<PrjContext> {
+  // deno-lint-ignore no-explicit-any
+  return buildCommand<any, any, PrjContext>(spec as any);
+}
+
+const text = { kind: "parsed", parse: String } as const;
+const json = { kind: "boolean", brief: "Print JSON for scripts", optional: true } as const;
+const yes = { kind: "boolean", brief: "Do not ask for confirmation", optional: true } as const;
+const dryRun = { kind: "boolean", brief: "Show what would be done, change nothing", optional: true } as const;
+
+const commandName = {
+  ...text,
+  brief: "Command name",
+  placeholder: "command",
+  proposeCompletions: async () => {
+    const { openProject } = await import("./lib/project.ts");
+    const { commandNames } = await import("./lib/loader.ts");
+    try {
+      return await commandNames(await openProject());
+    } catch {
+      return [];
+    }
+  },
+};
+
+const routes = buildRouteMap({
+  routes: {
+    init: command({
+      loader: lazy(async () => (await import("./cli/init.ts")).init),
+      parameters: {
+        flags: {
+          force: { kind: "boolean", brief: "Overwrite files prj wrote before, even if changed", optional: true },
+        },
+        positional: {
+          kind: "tuple",
+          parameters: [{ ...text, brief: "Project folder (default: here)", placeholder: "dir", optional: true }],
+        },
+      },
+      docs: { brief: "Create .prj/ with the templates, an example step and config" },
+    }),
+    list: command({
+      loader: lazy(async () => (await import("./cli/commands.ts")).list),
+      parameters: { flags: { json } },
+      docs: { brief: "List the commands of this project and where each comes from" },
+    }),
+    show: command({
+      loader: lazy(async () => (await import("./cli/commands.ts")).show),
+      parameters: { flags: { json }, positional: { kind: "tuple", parameters: [commandName] } },
+      docs: { brief: "Show a command's definition after extends" },
+    }),
+    run: command({
+      loader: lazy(async () => (await import("./cli/run.ts")).runCli),
+      parameters: {
+        flags: {
+          dryRun: { ...dryRun, brief: "Print the resolved plan; create no run, no artifacts" },
+          json,
+          model: { ...text, brief: "The agent model for launch-agent", optional: true, placeholder: "model" },
+        },
+        positional: {
+          kind: "array",
+          parameter: { ...text, brief: "The command, then its key=value arguments", placeholder: "command key=value" },
+          minimum: 1,
+        },
+      },
+      docs: {
+        brief: "Run a command: prj run <command> key=value...",
+        customUsage: ["<command> [key=value...] [--dry-run] [--json] [--model m]"],
+      },
+    }),
+    status: command({
+      loader: lazy(async () => (await import("./cli/history.ts")).status),
+      parameters: { flags: { json } },
+      docs: { brief: "Show the project, active runs and recent runs" },
+    }),
+    history: command({
+      loader: lazy(async () => (await import("./cli/history.ts")).history),
+      parameters: {
+        flags: {
+          limit: { kind: "parsed", parse: positiveInt, brief: "How many runs (default 20)", optional: true },
+          status: {
+            kind: "enum",
+            values: ["running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"],
+            brief: "Only runs with this status",
+            optional: true,
+          },
+          command: { ...text, brief: "Only runs of this command", optional: true },
+          json,
+        },
+      },
+      docs: { brief: "List past runs, newest first" },
+    }),
+    logs: command({
+      loader: lazy(async () => (await import("./cli/history.ts")).logs),
+      parameters: {
+        flags: { follow: { kind: "boolean", brief: "Keep printing as the run writes", optional: true } },
+        positional: {
+          kind: "tuple",
+          parameters: [
+            { ...text, brief: "Run id (or unique prefix)", placeholder: "run-id" },
+            { ...text, brief: "Step name or number", placeholder: "step", optional: true },
+          ],
+        },
+      },
+      docs: { brief: "Print a run's log, or one step's" },
+    }),
+    cleanup: command({
+      loader: lazy(async () => (await import("./cli/history.ts")).cleanup),
+      parameters: {
+        flags: {
+          olderThan: {
+            ...text,
+            brief: "Age of runs to delete, e.g. 30d, 12h (default 30d)",
+            optional: true,
+            placeholder: "age",
+          },
+          yes,
+          dryRun,
+        },
+      },
+      docs: { brief: "Delete old finished runs and their artifacts" },
+    }),
+    completions: command({
+      loader: lazy(async () => (await import("./cli/completions.ts")).completions),
+      parameters: {
+        positional: {
+          kind: "tuple",
+          parameters: [{ kind: "parsed", parse: shellName, brief: "bash, zsh or fish", placeholder: "shell" }],
+        },
+      },
+      docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
+    }),
+    worktree: buildRouteMap({
+      routes: {
+        create: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).create),
+          parameters: {
+            flags: {
+              from: { ...text, brief: "Base branch or commit (default: the repo's default branch)", optional: true },
+              branch: { ...text, brief: "Branch name (an existing branch is checked out)", optional: true },
+              noCopy: { kind: "boolean", brief: "Do not copy .worktreeinclude / config files", optional: true },
+              session: { kind: "boolean", brief: "Also start a tmux session there", optional: true },
+              dryRun,
+              json,
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+          },
+          docs: { brief: "Create a branch and worktree, copy files, run setup" },
+        }),
+        list: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).list),
+          parameters: { flags: { json } },
+          docs: { brief: "List worktrees: branch, path, head, dirty, ahead/behind, session" },
+        }),
+        status: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).status),
+          parameters: {
+            flags: { json },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+          },
+          docs: { brief: "Show one worktree" },
+        }),
+        remove: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).remove),
+          parameters: {
+            flags: {
+              force: { kind: "boolean", brief: "Remove even if dirty or unmerged", optional: true },
+              keepBranch: { kind: "boolean", brief: "Keep the branch", optional: true },
+              json,
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+          },
+          docs: { brief: "Remove a worktree, its sessions and its branch" },
+        }),
+        prune: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).prune),
+          parameters: { flags: { dryRun, yes, json } },
+          docs: { brief: "Remove worktrees whose folder is gone or whose branch is merged" },
+        }),
+        merge: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).merge),
+          parameters: {
+            flags: {
+              squash: { kind: "boolean", brief: "One squashed commit", optional: true },
+              rebase: { kind: "boolean", brief: "Rebase the branch, then fast-forward", optional: true },
+              remove: { kind: "boolean", brief: "Remove the worktree after merging", optional: true },
+              json,
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+          },
+          docs: { brief: "Merge a worktree's branch into its base" },
+        }),
+        diff: command({
+          loader: lazy(async () => (await import("./cli/worktree.ts")).diff),
+          parameters: {
+            flags: { stat: { kind: "boolean", brief: "Only the summary", optional: true } },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+          },
+          docs: { brief: "Show what a worktree changed against its base" },
+        }),
+      },
+      docs: { brief: "Manage git worktrees" },
+    }),
+    session: buildRouteMap({
+      routes: {
+        create: command({
+          loader: lazy(async () => (await import("./cli/session.ts")).create),
+          parameters: {
+            flags: {
+              task: { ...text, brief: "Task label for the session name", optional: true },
+              attach: { kind: "boolean", brief: "Attach after creating", optional: true },
+              json,
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "worktree" }] },
+          },
+          docs: { brief: "Start a detached tmux session in a worktree" },
+        }),
+        list: command({
+          loader: lazy(async () => (await import("./cli/session.ts")).list),
+          parameters: {
+            flags: { json },
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "Only names containing this", placeholder: "pattern", optional: true }],
+            },
+          },
+          docs: { brief: "List this project's tmux sessions" },
+        }),
+        attach: command({
+          loader: lazy(async () => (await import("./cli/session.ts")).attach),
+          parameters: {
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "Session name or unique prefix", placeholder: "name" }],
+            },
+          },
+          docs: { brief: "Attach to a session" },
+        }),
+        kill: command({
+          loader: lazy(async () => (await import("./cli/session.ts")).kill),
+          parameters: {
+            flags: { yes },
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "Session name or unique prefix", placeholder: "name" }],
+            },
+          },
+          docs: { brief: "Kill a session (asks first on a TTY)" },
+        }),
+        cleanup: command({
+          loader: lazy(async () => (await import("./cli/session.ts")).cleanup),
+          parameters: { flags: { dryRun, yes, json } },
+          docs: { brief: "Kill prj's sessions whose worktree is gone" },
+        }),
+      },
+      docs: { brief: "Manage tmux sessions" },
+    }),
+  },
+  docs: {
+    brief: "prj - parallel agentic coding: worktrees, tmux sessions, sandboxed TypeScript steps, SQLite history",
+  },
+});
+
+function shellName(input: string): string {
+  if (!["bash", "zsh", "fish"].includes(input)) throw new SyntaxError(`expected bash, zsh or fish, found "${input}"`);
+  return input;
+}
+
+function positiveInt(input: string): number {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n <= 0) throw new SyntaxError(`expected a positive whole number, found "${input}"`);
+  return n;
+}
+
+let app: Application<PrjContext> | undefined;
+
+/** The stricli application. */
+export function application(): Application<PrjContext> {
+  app ??= buildApplication(routes, {
+    name: "prj",
+    versionInfo: { currentVersion: VERSION },
+    scanner: { caseStyle: "allow-kebab-for-camel" },
+    documentation: { caseStyle: "convert-camel-to-kebab" },
+  });
+  return app;
+}
+
+/**
+ * Runs the CLI with arguments and returns the exit code.
+ *
+ * @param args the arguments after `prj`
+ * @param io where to print (the process's terminal by default)
+ */
+export async function main(args: readonly string[], io: Io = processIo()): Promise<number> {
+  const exit: { code: number | undefined } = { code: undefined };
+  const proc = {
+    stdout: { write: (s: string) => io.raw(s) },
+    stderr: { write: (s: string) => io.err(s.endsWith("\n") ? s.slice(0, -1) : s) },
+    env: { STRICLI_SKIP_VERSION_CHECK: "1", ...(io.tty ? {} : { STRICLI_NO_COLOR: "1" }) },
+    exitCode: null as number | string | null,
+  };
+  const context = { process: proc, io, exit };
+  if (args[0] === "__complete") {
+    const proposals = await proposeCompletions(application(), args.slice(1), context);
+    for (const p of proposals) io.out(p.completion);
+    return 0;
+  }
+  await run(application(), args, context);
+  if (exit.code !== undefined) return exit.code;
+  const code = Number(proc.exitCode ?? 0);
+  // stricli's own parse errors (unknown command, flag, or bad value) are usage errors.
+  return code < 0 ? 2 : code;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

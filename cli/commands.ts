@@ -1,0 +1,32 @@
+/** `prj list` and `prj show`. */
+import type { PrjContext } from "../cli.ts";
+import { table } from "./io.ts";
+
+/** Lists commands. */
+export async function list(this: PrjContext, flags: { json?: boolean }): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { listCommands } = await import("../lib/loader.ts");
+  const commands = await listCommands(await openProject());
+  const { io } = this;
+  if (flags.json) return io.json(commands);
+  const rows = commands.map((c) => [
+    io.paint("bold", c.name),
+    c.error ? io.paint("red", "invalid") : c.category,
+    c.source.kind === "project" ? `${c.source.file}${c.shadows ? " (shadows template)" : ""}` : "template",
+    c.error ? io.paint("red", c.error) : c.description,
+  ]);
+  io.out(table([["COMMAND", "CATEGORY", "SOURCE", "DESCRIPTION"].map((h) => io.paint("gray", h)), ...rows]));
+}
+
+/** Shows one command after `extends`. */
+export async function show(this: PrjContext, flags: { json?: boolean }, name: string): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { loadCommand } = await import("../lib/loader.ts");
+  const def = await loadCommand(await openProject(), name);
+  const { io } = this;
+  if (flags.json) return io.json(def);
+  const { stringify } = await import("yaml");
+  const { source, ...rest } = def;
+  io.out(io.paint("gray", `# ${def.name} from ${source.chain.join(" <- extends ")}`));
+  io.raw(stringify(rest, { lineWidth: 100 }));
+}

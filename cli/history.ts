@@ -1,0 +1,167 @@
+/** `prj status`, `prj history`, `prj logs`, `prj cleanup`. */
+import * as path from "node:path";
+import type { PrjContext } from "../cli.ts";
+import { PrjError, UsageError } from "../lib/errors.ts";
+import type { RunRecord } from "../lib/store.ts";
+import { ago, duration, type Io, statusStyle, table } from "./io.ts";
+
+async function open() {
+  const { openProject } = await import("../lib/project.ts");
+  const { openStore } = await import("../lib/store.ts");
+  const project = await openProject();
+  return { project, store: openStore(project.prjDir) };
+}
+
+function runRows(io: Io, runs: RunRecord[]): string {
+  return table([
+    ["RUN", "COMMAND", "STATUS", "STARTED", "DURATION", "WORKTREE / ERROR"].map((h) => io.paint("gray", h)),
+    ...runs.map((r) => [
+      r.id,
+      r.command,
+      io.paint(statusStyle(r.status), r.status),
+      ago(r.started_at),
+      r.status === "running" ? duration(Date.now() - Date.parse(r.started_at)) : duration(r.duration_ms),
+      r.error ? io.paint("red", r.error.slice(0, 80)) : r.worktree ?? "",
+    ]),
+  ]);
+}
+
+/** `prj status`: project, active runs, recent runs. */
+export async function status(this: PrjContext, flags: { json?: boolean }): Promise<void> {
+  const { project, store } = await open();
+  try {
+    const active = store.listRuns({ status: "running" });
+    const recent = store.listRuns({ limit: 5 });
+    if (flags.json) {
+      return this.io.json({
+        project: { root: project.root, name: project.name, currentWorktree: project.currentWorktree ?? null },
+        active,
+        recent,
+      });
+    }
+    const { io } = this;
+    io.out(`${io.paint("bold", "project")}  ${project.name} (${project.root})`);
+    if (project.currentWorktree) io.out(`${io.paint("bold", "worktree")} ${project.currentWorktree}`);
+    io.out(`${io.paint("bold", "active")}   ${active.length === 0 ? "no runs in progress" : ""}`);
+    if (active.length > 0) io.out(runRows(io, active));
+    io.out(io.paint("bold", "recent"));
+    io.out(recent.length === 0 ? "no runs yet; try `prj list`, then `prj run <command>`" : runRows(io, recent));
+  } finally {
+    store.close();
+  }
+}
+
+/** `prj history`. */
+export async function history(
+  this: PrjContext,
+  flags: { limit?: number; status?: string; command?: string; json?: boolean },
+): Promise<void> {
+  const { store } = await open();
+  try {
+    const runs = store.listRuns({
+      limit: flags.limit ?? 20,
+      ...(flags.status ? { status: flags.status } : {}),
+      ...(flags.command ? { command: flags.command } : {}),
+    });
+    if (flags.json) {
+      return this.io.json(runs.map((r) => ({ ...r, steps: store.steps(r.id), artifacts: store.artifacts(r.id) })));
+    }
+    this.io.out(runs.length === 0 ? "no runs match" : runRows(this.io, runs));
+  } finally {
+    store.close();
+  }
+}
+
+/** `prj logs <run> [step] [--follow]`. */
+export async function logs(this: PrjContext, flags: { follow?: boolean }, runId: string, step?: string): Promise<void> {
+  const { project, store } = await open();
+  const { findRun } = await import("../lib/history.ts");
+  let file: string;
+  let id: string;
+  try {
+    const run = findRun(store, runId);
+    id = run.id;
+    const dir = run.artifact_dir ?? path.join(project.prjDir, "artifacts", run.id);
+    if (step === undefined) file = path.join(dir, "run.log");
+    else {
+      const steps = store.steps(run.id);
+      const hit = /^\d+$/.test(step)
+        ? steps.find((s) => s.idx === Number(step) - 1)
+        : steps.find((s) => s.name === step);
+      if (!hit) {
+        const { didYouMean } = await import("../lib/suggest.ts");
+        throw new UsageError(`Run ${run.id} has no step "${step}"${didYouMean(step, steps.map((s) => s.name))}`, {
+          hint: `its steps: ${steps.map((s) => `${s.idx + 1}. ${s.name}`).join(", ")}`,
+        });
+      }
+      if (!hit.log_path) throw new PrjError(`Step "${hit.name}" of run ${run.id} did not run, so it has no log`);
+      file = hit.log_path;
+    }
+  } finally {
+    store.close();
+  }
+  let offset = 0;
+  const printNew = async () => {
+    let f: Deno.FsFile;
+    try {
+      f = await Deno.open(file);
+    } catch {
+      return false;
+    }
+    try {
+      await f.seek(offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(64 * 1024);
+      for (;;) {
+        const n = await f.read(buf);
+        if (n === null) break;
+        this.io.raw(new TextDecoder().decode(buf.subarray(0, n)));
+        offset += n;
+      }
+    } finally {
+      f.close();
+    }
+    return true;
+  };
+  if (!(await printNew()) && !flags.follow) throw new PrjError(`Log file ${file} is missing`);
+  if (!flags.follow) return;
+  const { openStore } = await import("../lib/store.ts");
+  for (;;) {
+    const s = openStore(project.prjDir);
+    const run = s.getRun(id);
+    s.close();
+    await printNew();
+    if (!run || run.status !== "running") break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await printNew();
+}
+
+/** `prj cleanup [--older-than 30d] [--yes] [--dry-run]`. */
+export async function cleanup(
+  this: PrjContext,
+  flags: { olderThan?: string; yes?: boolean; dryRun?: boolean },
+): Promise<void> {
+  const { parseDuration } = await import("../lib/duration.ts");
+  const age = parseDuration(flags.olderThan ?? "30d", "--older-than");
+  const { project, store } = await open();
+  const { io } = this;
+  try {
+    const { runsOlderThan, deleteRuns } = await import("../lib/history.ts");
+    const runs = runsOlderThan(store, new Date(Date.now() - age));
+    if (runs.length === 0) return io.out(`no finished runs older than ${flags.olderThan ?? "30d"}`);
+    io.out(`${runs.length} run(s) older than ${flags.olderThan ?? "30d"} would be deleted with their artifacts:`);
+    io.out(runRows(io, runs.slice(0, 10)) + (runs.length > 10 ? `\n... and ${runs.length - 10} more` : ""));
+    if (flags.dryRun) return;
+    if (!flags.yes) {
+      const { confirm } = await import("./confirm.ts");
+      if (!(await confirm(io, `Delete ${runs.length} run(s)?`))) {
+        this.exit.code = io.interactive ? 1 : 2;
+        return;
+      }
+    }
+    await deleteRuns(store, project.prjDir, runs);
+    io.out(`deleted ${runs.length} run(s)`);
+  } finally {
+    store.close();
+  }
+}

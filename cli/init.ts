@@ -1,0 +1,20 @@
+/** `prj init`. */
+import type { PrjContext } from "../cli.ts";
+
+/** Creates .prj/ in a folder. */
+export async function init(this: PrjContext, flags: { force?: boolean }, dir?: string): Promise<void> {
+  const { initProject } = await import("../lib/init.ts");
+  const result = await initProject(dir ?? Deno.cwd(), { force: flags.force ?? false });
+  const { io } = this;
+  for (const f of result.created) io.out(`${io.paint("green", "created")}  ${f}`);
+  for (const f of result.overwritten) io.out(`${io.paint("yellow", "replaced")} ${f}`);
+  if (result.kept.length > 0) {
+    io.out(
+      `${io.paint("gray", "kept")}     ${result.kept.length} existing file(s)${
+        flags.force ? "" : " (--force replaces them)"
+      }`,
+    );
+  }
+  if (result.gitignoreUpdated) io.out(`${io.paint("green", "updated")}  .gitignore (state and artifacts)`);
+  io.out(`prj project ready in ${result.root}; try: prj list`);
+}

@@ -1,0 +1,226 @@
+/** `prj run`: plans or runs a command with a live line per step on a TTY, plain lines when piped. */
+import type { PrjContext } from "../cli.ts";
+import { PrjError } from "../lib/errors.ts";
+import type { RunEvent, RunPlan } from "../lib/executor.ts";
+import { duration, type Io, statusStyle, table } from "./io.ts";
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/** Renders run events: a live line per step on a TTY, plain lines otherwise. */
+export class RunRenderer {
+  #io: Io;
+  #total = 0;
+  #current: { name: string; index: number; started: number } | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #frame = 0;
+
+  /** @param io where to print */
+  constructor(io: Io) {
+    this.#io = io;
+  }
+
+  #live(): string {
+    const c = this.#current!;
+    const spin = SPINNER[this.#frame++ % SPINNER.length]!;
+    return `  ${this.#io.paint("cyan", spin)} ${c.name}  ${
+      this.#io.paint("gray", `running ${duration(performance.now() - c.started)}`)
+    }`;
+  }
+
+  #redraw(): void {
+    if (this.#current && this.#io.tty) this.#io.raw(`\r\x1b[2K${this.#live()}`);
+  }
+
+  #clear(): void {
+    if (this.#current && this.#io.tty) this.#io.raw("\r\x1b[2K");
+  }
+
+  /** Handles one event. */
+  handle(event: RunEvent): void {
+    const io = this.#io;
+    switch (event.type) {
+      case "run-start":
+        this.#total = event.steps;
+        io.out(`${io.paint("bold", event.command)} run ${event.runId}`);
+        break;
+      case "step-start":
+        this.#current = { name: event.name, index: event.index, started: performance.now() };
+        if (io.tty) {
+          this.#redraw();
+          this.#timer = setInterval(() => this.#redraw(), 100);
+        } else io.out(`[${event.index + 1}/${this.#total}] ${event.name} started`);
+        break;
+      case "step-output":
+        this.#clear();
+        io.out(`    ${io.paint("gray", "│")} ${event.line}`);
+        this.#redraw();
+        break;
+      case "step-end": {
+        clearInterval(this.#timer);
+        this.#clear();
+        this.#current = undefined;
+        const mark = event.status === "succeeded" ? "✔" : event.status === "skipped" ? "-" : "✖";
+        const detail = event.error ?? event.output ?? "";
+        if (io.tty) {
+          io.out(
+            `  ${io.paint(statusStyle(event.status), mark)} ${event.name}  ${
+              io.paint("gray", `${event.status} ${duration(event.durationMs)}`)
+            }${detail ? `  ${event.error ? io.paint("red", detail) : detail}` : ""}`,
+          );
+        } else {
+          io.out(
+            `[${event.index + 1}/${this.#total}] ${event.name} ${event.status} (${duration(event.durationMs)})${
+              detail ? `: ${detail}` : ""
+            }`,
+          );
+        }
+        break;
+      }
+      case "notice":
+        this.#clear();
+        io.out(`  ${io.paint("yellow", "!")} ${event.message}`);
+        this.#redraw();
+        break;
+      case "run-end":
+        clearInterval(this.#timer);
+        io.out(
+          `${io.paint(statusStyle(event.status), event.status)} in ${duration(event.durationMs)}${
+            event.error ? `: ${event.error}` : ""
+          }`,
+        );
+        break;
+    }
+  }
+
+  /** Stops the live line. */
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+function printPlan(io: Io, plan: RunPlan, source: string): void {
+  io.out(`${io.paint("bold", `Plan for ${plan.command}`)} (${source}); dry run: nothing is created or changed`);
+  const args = Object.entries(plan.args).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
+  io.out(`arguments: ${args || "(none)"}`);
+  io.out(
+    `timeout: ${plan.timeout === undefined ? "none" : `${plan.timeout}s`}${
+      plan.model ? `   model: ${plan.model}` : ""
+    }`,
+  );
+  const rows = plan.steps.map((s) => [
+    `${s.phase === "cleanup" ? "on failure" : s.phase === "main" ? "" : s.phase}`,
+    `${s.index + 1}. ${s.name}`,
+    s.kind === "builtin"
+      ? `built-in ${s.target}`
+      : s.kind === "module"
+      ? `sandboxed ${s.target}`
+      : `program: ${s.target}`,
+    `cwd ${s.cwd}`,
+    `timeout ${s.timeout === undefined ? "-" : `${s.timeout}s`}`,
+    [
+      s.permissions ? `grant: ${s.permissions}` : "",
+      s.outsideSandbox ? io.paint("yellow", "runs a program outside the sandbox") : "",
+      s.def.if !== undefined ? `if: ${JSON.stringify(s.def.if)}` : "",
+      s.continueOnError ? "continue_on_error" : "",
+    ].filter(Boolean).join("; "),
+  ]);
+  io.out(table(rows));
+}
+
+/** Re-runs prj with the Worker permission API enabled when it is off, or refuses clearly. */
+async function ensureSandbox(): Promise<number | undefined> {
+  const { workerPermissionsAvailable } = await import("../lib/sandbox.ts");
+  if (workerPermissionsAvailable()) return undefined;
+  const allGranted = (["read", "write", "net", "env", "run", "ffi", "sys"] as const)
+    .every((name) => Deno.permissions.querySync({ name }).state === "granted");
+  if (Deno.env.get("PRJ_REEXEC") === "1" || !allGranted || !Deno.mainModule) {
+    throw new PrjError(
+      "Sandboxed steps need Deno's Worker permissions (--unstable-worker-options), which this process lacks",
+      {
+        hint:
+          "run prj with `deno run -A --unstable-worker-options ...`, through `deno task`, or as the compiled binary",
+      },
+    );
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", Deno.mainModule, ...Deno.args],
+    env: { PRJ_REEXEC: "1" },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  // The child gets Ctrl-C from the terminal itself; this process only waits for it.
+  const ignore = () => {};
+  Deno.addSignalListener("SIGINT", ignore);
+  const status = await child.status;
+  Deno.removeSignalListener("SIGINT", ignore);
+  return status.code;
+}
+
+/** `prj run <command> key=value... [--dry-run] [--json] [--model m]`. */
+export async function runCli(
+  this: PrjContext,
+  flags: { dryRun?: boolean; json?: boolean; model?: string },
+  name: string,
+  ...pairs: string[]
+): Promise<void> {
+  const { io } = this;
+  const { openProject } = await import("../lib/project.ts");
+  const { loadCommand } = await import("../lib/loader.ts");
+  const { parseArguments } = await import("../lib/arguments.ts");
+  const { planRun, runCommand } = await import("../lib/executor.ts");
+  const project = await openProject();
+  const def = await loadCommand(project, name);
+  const args = parseArguments(def, pairs, project.cwd);
+  const plan = planRun(project, def, args, flags.model ?? def.model ?? project.config.agent.model);
+  if (flags.dryRun) {
+    if (flags.json) {
+      return io.json({ ...plan, dryRun: true, steps: plan.steps.map(({ def: _def, ...s }) => s) });
+    }
+    return printPlan(io, plan, def.source.file);
+  }
+  if (plan.steps.some((s) => s.kind === "module")) {
+    const code = await ensureSandbox();
+    if (code !== undefined) {
+      this.exit.code = code;
+      return;
+    }
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err(
+        io.paint("yellow", "\ncancelling: stopping the current step and running cleanup (Ctrl-C again to quit now)"),
+      );
+      controller.abort("cancelled");
+    } else Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  Deno.addSignalListener("SIGTERM", onSigint);
+  const renderer = flags.json ? undefined : new RunRenderer(io);
+  try {
+    const result = await runCommand(project, def, {
+      args,
+      model: flags.model,
+      signal: controller.signal,
+      onEvent: renderer ? (e) => renderer.handle(e) : undefined,
+    });
+    if (flags.json) {
+      io.json({
+        ...result,
+        steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
+        durationMs: Math.round(result.durationMs),
+      });
+    } else {
+      io.out(io.paint("gray", `artifacts: ${result.artifactDir}`));
+      if (result.session && result.status === "succeeded") io.out(`attach: prj session attach ${result.session}`);
+    }
+    this.exit.code = result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
+  } finally {
+    renderer?.stop();
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigint);
+  }
+}

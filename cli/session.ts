@@ -1,0 +1,107 @@
+/** `prj session create|list|attach|kill|cleanup`. */
+import type { PrjContext } from "../cli.ts";
+import { ago, table } from "./io.ts";
+
+async function project() {
+  const { openProject } = await import("../lib/project.ts");
+  return await openProject();
+}
+
+/** `prj session create <worktree>`. */
+export async function create(
+  this: PrjContext,
+  flags: { task?: string; attach?: boolean; json?: boolean },
+  worktree: string,
+): Promise<void> {
+  const p = await project();
+  const { getWorktree } = await import("../lib/worktrees.ts");
+  const { createSession } = await import("../lib/sessions.ts");
+  const wt = await getWorktree(p, worktree);
+  const session = await createSession(p, { name: wt.name, path: wt.path, port: wt.port ?? undefined }, flags.task);
+  if (flags.json) this.io.json(session);
+  else this.io.out(session.created ? `created session ${session.name}` : `session ${session.name} already exists`);
+  if (flags.attach) await attachTo(this, session.name);
+}
+
+/** `prj session list [pattern]`. */
+export async function list(this: PrjContext, flags: { json?: boolean }, pattern?: string): Promise<void> {
+  const p = await project();
+  const { listSessions } = await import("../lib/sessions.ts");
+  const sessions = await listSessions(p, pattern);
+  const { io } = this;
+  if (flags.json) return io.json(sessions);
+  if (sessions.length === 0) return io.out("no prj sessions; start one with `prj session create <worktree>`");
+  io.out(table([
+    ["SESSION", "WORKTREE", "CREATED", "ATTACHED", "PATH"].map((h) => io.paint("gray", h)),
+    ...sessions.map((s) => [
+      io.paint("bold", s.name),
+      s.worktreeExists ? s.worktree : io.paint("red", `${s.worktree} (gone)`),
+      ago(s.created),
+      s.attached > 0 ? "yes" : "no",
+      s.path,
+    ]),
+  ]));
+}
+
+async function attachTo(ctx: PrjContext, name: string): Promise<void> {
+  const { serverArgs } = await import("../lib/tmux.ts");
+  const inside = Deno.env.get("TMUX") !== undefined;
+  const args = [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${name}`];
+  const status = await new Deno.Command("tmux", { args, stdin: "inherit", stdout: "inherit", stderr: "inherit" })
+    .spawn().status;
+  ctx.exit.code = status.code;
+}
+
+/** `prj session attach <name-or-prefix>`. */
+export async function attach(this: PrjContext, _flags: Record<string, never>, name: string): Promise<void> {
+  const p = await project();
+  const { findSession } = await import("../lib/sessions.ts");
+  const session = await findSession(p, name);
+  await attachTo(this, session.name);
+}
+
+/** `prj session kill <name>`. */
+export async function kill(this: PrjContext, flags: { yes?: boolean }, name: string): Promise<void> {
+  const p = await project();
+  const { findSession, killSession } = await import("../lib/sessions.ts");
+  const session = await findSession(p, name);
+  if (!flags.yes && this.io.interactive) {
+    const { confirm } = await import("./confirm.ts");
+    if (!(await confirm(this.io, `Kill tmux session ${session.name}?`))) {
+      this.exit.code = 1;
+      return;
+    }
+  }
+  await killSession(p, session.name);
+  this.io.out(`killed session ${session.name}`);
+}
+
+/** `prj session cleanup`. */
+export async function cleanup(
+  this: PrjContext,
+  flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
+): Promise<void> {
+  const p = await project();
+  const { orphanSessions, killSession } = await import("../lib/sessions.ts");
+  const orphans = await orphanSessions(p);
+  const { io } = this;
+  if (orphans.length === 0) {
+    return flags.json ? io.json({ killed: [], dryRun: flags.dryRun ?? false }) : io.out("no orphaned prj sessions");
+  }
+  if (!flags.json) {
+    for (const s of orphans) {
+      io.out(`${flags.dryRun ? "would kill" : "kill"} ${s.name} (worktree ${s.worktree} is gone)`);
+    }
+  }
+  if (flags.dryRun) return flags.json ? io.json({ killed: orphans.map((s) => s.name), dryRun: true }) : undefined;
+  if (!flags.yes) {
+    const { confirm } = await import("./confirm.ts");
+    if (!(await confirm(io, `Kill ${orphans.length} session(s)?`))) {
+      this.exit.code = io.interactive ? 1 : 2;
+      return;
+    }
+  }
+  for (const s of orphans) await killSession(p, s.name);
+  if (flags.json) io.json({ killed: orphans.map((s) => s.name), dryRun: false });
+  else io.out(`killed ${orphans.length} session(s)`);
+}

@@ -1,0 +1,177 @@
+/** `prj worktree create|list|status|remove|prune|merge|diff`. */
+import type { PrjContext } from "../cli.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { WorktreeInfo } from "../lib/worktrees.ts";
+import { type Io, table } from "./io.ts";
+
+async function project() {
+  const { openProject } = await import("../lib/project.ts");
+  return await openProject();
+}
+
+/** Adds session names to worktrees when tmux is there (silently none when it is not). */
+async function withSessions(p: Awaited<ReturnType<typeof project>>, list: WorktreeInfo[]): Promise<WorktreeInfo[]> {
+  const { listSessions } = await import("../lib/sessions.ts");
+  let sessions: Awaited<ReturnType<typeof listSessions>> = [];
+  try {
+    sessions = await listSessions(p);
+  } catch { /* no tmux */ }
+  return list.map((w) => ({ ...w, sessions: sessions.filter((s) => s.path === w.path).map((s) => s.name) }));
+}
+
+function rows(io: Io, list: WorktreeInfo[]): string {
+  return table([
+    ["NAME", "BRANCH", "STATE", "AHEAD/BEHIND", "PORT", "SESSION", "PATH"].map((h) => io.paint("gray", h)),
+    ...list.map((w) => [
+      io.paint("bold", w.name),
+      w.branch ?? "(detached)",
+      !w.exists ? io.paint("red", "missing") : w.dirty ? io.paint("yellow", "dirty") : io.paint("green", "clean"),
+      w.ahead === null ? "-" : `+${w.ahead}/-${w.behind}`,
+      w.port === null ? "-" : String(w.port),
+      w.sessions?.join(",") || "-",
+      w.path,
+    ]),
+  ]);
+}
+
+/** `prj worktree create <name>`. */
+export async function create(
+  this: PrjContext,
+  flags: { from?: string; branch?: string; noCopy?: boolean; session?: boolean; dryRun?: boolean; json?: boolean },
+  name: string,
+): Promise<void> {
+  const p = await project();
+  const { createWorktree } = await import("../lib/worktrees.ts");
+  const { io } = this;
+  const log = flags.json ? () => {} : (line: string) => io.err(io.paint("gray", line));
+  const created = await createWorktree(p, name, {
+    from: flags.from,
+    branch: flags.branch,
+    noCopy: flags.noCopy,
+    dryRun: flags.dryRun,
+    onProgress: log,
+  });
+  let session: { name: string; created: boolean } | undefined;
+  if (flags.session && !flags.dryRun) {
+    const { createSession } = await import("../lib/sessions.ts");
+    try {
+      session = await createSession(p, { name, path: created.path, port: created.port });
+    } catch (error) {
+      // Leave nothing half-made: the worktree goes with the failed session.
+      const { removeWorktree } = await import("../lib/worktrees.ts");
+      await removeWorktree(p, name, { force: true });
+      throw error;
+    }
+  }
+  if (flags.json) return io.json({ ...created, dryRun: flags.dryRun ?? false, session: session?.name ?? null });
+  if (flags.dryRun) {
+    io.out(`would create worktree ${name} at ${created.path}`);
+    io.out(`  branch ${created.branch} (${created.createdBranch ? `new, from ${created.base}` : "existing"})`);
+    if (created.copied.length) io.out(`  copy ${created.copied.join(", ")}`);
+    for (const s of created.setup) io.out(`  setup: ${s}`);
+    return;
+  }
+  if (session) io.err(io.paint("gray", `tmux session ${session.name}${session.created ? "" : " (already existed)"}`));
+  io.out(created.path);
+}
+
+/** `prj worktree list`. */
+export async function list(this: PrjContext, flags: { json?: boolean }): Promise<void> {
+  const p = await project();
+  const { listWorktrees } = await import("../lib/worktrees.ts");
+  const all = await withSessions(p, await listWorktrees(p));
+  if (flags.json) return this.io.json(all);
+  this.io.out(all.length === 0 ? "no worktrees; create one with `prj worktree create <name>`" : rows(this.io, all));
+}
+
+/** `prj worktree status <name>`. */
+export async function status(this: PrjContext, flags: { json?: boolean }, name: string): Promise<void> {
+  const p = await project();
+  const { getWorktree } = await import("../lib/worktrees.ts");
+  const [w] = await withSessions(p, [await getWorktree(p, name)]);
+  if (flags.json) return this.io.json(w);
+  const { io } = this;
+  const fields: [string, string][] = [
+    ["name", w!.name],
+    ["path", w!.path + (w!.exists ? "" : " (missing)")],
+    ["branch", w!.branch ?? "(detached)"],
+    ["head", w!.head?.slice(0, 12) ?? "-"],
+    ["state", w!.dirty ? "dirty" : "clean"],
+    ["base", `${w!.base ?? "-"} (ahead ${w!.ahead ?? "-"}, behind ${w!.behind ?? "-"})`],
+    ["port", w!.port === null ? "-" : `${w!.port} (slot ${w!.slot})`],
+    ["sessions", w!.sessions?.join(", ") || "-"],
+  ];
+  io.out(table(fields.map(([k, v]) => [io.paint("gray", k), v])));
+}
+
+/** `prj worktree remove <name>`. */
+export async function remove(
+  this: PrjContext,
+  flags: { force?: boolean; keepBranch?: boolean; json?: boolean },
+  name: string,
+): Promise<void> {
+  const p = await project();
+  const { removeWorktree } = await import("../lib/worktrees.ts");
+  const removed = await removeWorktree(p, name, { force: flags.force ?? false, keepBranch: flags.keepBranch ?? false });
+  if (flags.json) return this.io.json(removed);
+  this.io.out(`removed worktree ${removed.name} (${removed.path})`);
+  if (removed.deletedBranch) this.io.out(`deleted branch ${removed.branch}`);
+  for (const s of removed.killedSessions) this.io.out(`killed session ${s}`);
+}
+
+/** `prj worktree prune`. */
+export async function prune(
+  this: PrjContext,
+  flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
+): Promise<void> {
+  const p = await project();
+  const { pruneCandidates, pruneWorktrees } = await import("../lib/worktrees.ts");
+  const actions = await pruneCandidates(p);
+  const { io } = this;
+  if (actions.length === 0) {
+    return flags.json ? io.json({ pruned: [], dryRun: flags.dryRun ?? false }) : io.out("nothing to prune");
+  }
+  if (!flags.json) {
+    for (const a of actions) io.out(`${flags.dryRun ? "would prune" : "prune"} ${a.name} (${a.reason}) ${a.path}`);
+  }
+  if (flags.dryRun) return flags.json ? io.json({ pruned: actions, dryRun: true }) : undefined;
+  if (!flags.yes) {
+    const { confirm } = await import("./confirm.ts");
+    if (!(await confirm(io, `Prune ${actions.length} worktree(s)?`))) {
+      this.exit.code = io.interactive ? 1 : 2;
+      return;
+    }
+  }
+  await pruneWorktrees(p, actions);
+  if (flags.json) io.json({ pruned: actions, dryRun: false });
+  else io.out(`pruned ${actions.length} worktree(s)`);
+}
+
+/** `prj worktree merge <name>`. */
+export async function merge(
+  this: PrjContext,
+  flags: { squash?: boolean; rebase?: boolean; remove?: boolean; json?: boolean },
+  name: string,
+): Promise<void> {
+  if (flags.squash && flags.rebase) throw new UsageError("Choose one of --squash and --rebase");
+  const p = await project();
+  const { mergeWorktree } = await import("../lib/worktrees.ts");
+  const result = await mergeWorktree(p, name, {
+    mode: flags.squash ? "squash" : flags.rebase ? "rebase" : "merge",
+    remove: flags.remove ?? false,
+  });
+  if (flags.json) return this.io.json(result);
+  this.io.out(
+    `merged ${result.branch} into ${result.base} (${result.mode}) at ${result.commit.slice(0, 12)}${
+      result.removed ? "; worktree removed" : ""
+    }`,
+  );
+}
+
+/** `prj worktree diff <name>`. */
+export async function diff(this: PrjContext, flags: { stat?: boolean }, name: string): Promise<void> {
+  const p = await project();
+  const { diffWorktree } = await import("../lib/worktrees.ts");
+  const patch = await diffWorktree(p, name, flags.stat ?? false);
+  this.io.raw(patch === "" ? "no changes against its base\n" : patch);
+}

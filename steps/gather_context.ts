@@ -1,0 +1,31 @@
+/** Built-in step `gather-context`: branch, head, status and changed files into the run's artifacts. */
+import type { BuiltinContext, StepResult } from "../lib/types.ts";
+
+/**
+ * Writes `context.json` (branch, head, status, changed files, and with `with.diff: true`
+ * the diff against `with.base`) into the run's artifact folder and shares it as `context`.
+ */
+export default async function gatherContext(ctx: BuiltinContext): Promise<StepResult> {
+  const { gitContext, git } = await import("../lib/git.ts");
+  const { join } = await import("node:path");
+  const context: Record<string, unknown> = { ...(await gitContext(ctx.paths.cwd)), cwd: ctx.paths.cwd };
+  if (typeof ctx.with.base === "string" && ctx.with.base !== "") {
+    const base = ctx.with.base;
+    const range = `${base}...HEAD`;
+    context.base = base;
+    context.changedSinceBase = (await git(ctx.paths.cwd, ["diff", "--name-only", range], `git diff ${range}`))
+      .split("\n").filter(Boolean);
+    if (ctx.with.diff === true) await ctx.artifact("diff.patch", await git(ctx.paths.cwd, ["diff", range]));
+  } else if (ctx.with.diff === true) {
+    await ctx.artifact("diff.patch", await git(ctx.paths.cwd, ["diff", "HEAD"]));
+  }
+  await Deno.writeTextFile(join(ctx.paths.artifacts, "context.json"), JSON.stringify(context, null, 2) + "\n");
+  ctx.shared.set("context", context);
+  const changed = (context.changedFiles as string[]).length;
+  return {
+    output: `${context.branch ?? "(detached)"} at ${
+      String(context.head ?? "no commits").slice(0, 8)
+    }, ${changed} changed file(s)`,
+    data: { branch: context.branch, head: context.head, changed },
+  };
+}

@@ -1,0 +1,57 @@
+/** Built-in step `validate-prerequisites`: checks the git repo, required tools and required env vars. */
+import type { BuiltinContext, StepResult } from "../lib/types.ts";
+
+function list(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new Error(`with.${field}: expected a list of names`);
+  }
+  return value as string[];
+}
+
+async function onPath(tool: string): Promise<boolean> {
+  if (tool.includes("/")) {
+    try {
+      return (await Deno.stat(tool)).isFile;
+    } catch {
+      return false;
+    }
+  }
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = await Deno.stat(`${dir}/${tool}`);
+      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
+/**
+ * Checks, and fails listing everything that is missing at once:
+ * `with.git` (default true): the working directory is a git repo;
+ * `with.clean`: the checkout has no uncommitted changes;
+ * `with.tools`: programs that must be on PATH;
+ * `with.env`: environment variables that must be set (in the step's env or prj's).
+ */
+export default async function validatePrerequisites(ctx: BuiltinContext): Promise<StepResult> {
+  const missing: string[] = [];
+  const { isGitRepo, gitContext } = await import("../lib/git.ts");
+  const wantGit = ctx.with.git ?? true;
+  if (wantGit && !(await isGitRepo(ctx.paths.cwd))) missing.push(`git repository at "${ctx.paths.cwd}"`);
+  else if (wantGit && ctx.with.clean === true) {
+    const context = await gitContext(ctx.paths.cwd);
+    if (context.dirty) missing.push(`clean checkout (uncommitted: ${context.changedFiles.slice(0, 5).join(", ")})`);
+  }
+  const tools = list(ctx.with.tools, "tools");
+  for (const tool of tools) if (!(await onPath(tool))) missing.push(`tool "${tool}" on PATH`);
+  const envs = list(ctx.with.env, "env");
+  for (const name of envs) {
+    if (ctx.env[name] !== undefined) continue;
+    const state = await Deno.permissions.query({ name: "env", variable: name });
+    if (state.state !== "granted" || Deno.env.get(name) === undefined) missing.push(`environment variable ${name}`);
+  }
+  if (missing.length > 0) throw new Error(`missing prerequisites: ${missing.join("; ")}`);
+  const checked = [wantGit ? "git repo" : null, ...tools, ...envs].filter(Boolean);
+  return { output: `ok: ${checked.join(", ") || "nothing to check"}`, data: { tools, env: envs } };
+}
