@@ -571,7 +571,7 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
           throw e;
         }
       }
-      if (result.output) line(`output: ${result.output}`, "log");
+      if (result.output) stepLog.write(`output: ${result.output}`);
     } catch (e) {
       if (e instanceof StoppedSignal || stepController.signal.aborted) {
         status = stepTimedOut ? "timed_out" : stopReason === "timeout" ? "timed_out" : "cancelled";

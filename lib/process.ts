@@ -158,3 +158,15 @@ export async function capture(
     throw error;
   }
 }
+
+/** Whether a program is on PATH (or, given with a slash, exists and is executable). */
+export async function onPath(program: string): Promise<boolean> {
+  const dirs = program.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
+  for (const dir of dirs) {
+    try {
+      const info = await Deno.stat(dir ? `${dir}/${program}` : program);
+      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}

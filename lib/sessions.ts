@@ -80,9 +80,9 @@ export async function createSession(
   if (worktree.port !== undefined) env.push("-e", `PRJ_PORT=${worktree.port}`);
   await tmux(["new-session", "-d", "-s", name, "-c", worktree.path, ...env], `tmux new-session ${name}`);
   try {
-    await tmux(["set-option", "-t", `=${name}`, "@prj_project", project.root]);
-    await tmux(["set-option", "-t", `=${name}`, "@prj_worktree", worktree.name]);
-    await tmux(["set-option", "-t", `=${name}`, "@prj_worktree_path", worktree.path]);
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_project", project.root]);
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree", worktree.name]);
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree_path", worktree.path]);
   } catch (error) {
     await tmuxMaybe(["kill-session", "-t", `=${name}`]);
     throw error;

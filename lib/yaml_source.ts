@@ -145,5 +145,11 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       hi = mid;
     }
   }
-  return Math.min(lo, bytes.length - 1);
+  let at = Math.min(lo, bytes.length - 1);
+  // The failing byte may end a sequence whose lead byte came earlier (e.g. 0xe9 then
+  // "\n"): point at the lead byte, where the bad sequence starts.
+  let k = at - 1;
+  while (k >= 0 && at - k <= 3 && (bytes[k]! & 0xc0) === 0x80) k--;
+  if (k >= 0 && at - k <= 3 && bytes[k]! >= 0xc0) at = k;
+  return at;
 }

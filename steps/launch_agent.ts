@@ -67,6 +67,12 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   if (!session) {
     throw new Error("launch-agent needs a tmux session: put start-session before it, or set `headless: true`");
   }
+  // Fail now, not silently inside the session, when the agent program is missing.
+  if (!(await (await import("../lib/process.ts")).onPath(invocation.argv[0]!))) {
+    throw new Error(
+      `agent command "${invocation.argv[0]}" not found; install it or set agent.command in .prj/config.yaml`,
+    );
+  }
   // A launcher script avoids quoting the prompt through tmux; the shell stays after the agent exits.
   const script = join(ctx.paths.artifacts, "agent.sh");
   const lines = [

@@ -9,24 +9,6 @@ function list(value: unknown, field: string): string[] {
   return value as string[];
 }
 
-async function onPath(tool: string): Promise<boolean> {
-  if (tool.includes("/")) {
-    try {
-      return (await Deno.stat(tool)).isFile;
-    } catch {
-      return false;
-    }
-  }
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const info = await Deno.stat(`${dir}/${tool}`);
-      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return true;
-    } catch { /* not here */ }
-  }
-  return false;
-}
-
 /**
  * Checks, and fails listing everything that is missing at once:
  * `with.git` (default true): the working directory is a git repo;
@@ -36,6 +18,7 @@ async function onPath(tool: string): Promise<boolean> {
  */
 export default async function validatePrerequisites(ctx: BuiltinContext): Promise<StepResult> {
   const missing: string[] = [];
+  const { onPath } = await import("../lib/process.ts");
   const { isGitRepo, gitContext } = await import("../lib/git.ts");
   const wantGit = ctx.with.git ?? true;
   if (wantGit && !(await isGitRepo(ctx.paths.cwd))) missing.push(`git repository at "${ctx.paths.cwd}"`);

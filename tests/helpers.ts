@@ -1,0 +1,163 @@
+/** Test helpers: real git repos in temp dirs, prj run as a subprocess, a private tmux server per test. */
+import * as path from "node:path";
+
+/** The repository root. */
+export const ROOT: string = path.resolve(import.meta.dirname!, "..");
+/** The test agent program. */
+export const AGENT: string = path.join(ROOT, "tests", "fixtures", "agent.sh");
+
+/** What a prj process did. */
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs git in a folder, throwing on failure. */
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", {
+    args: ["-c", "user.name=Test", "-c", "user.email=test@example.com", ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+let counter = 0;
+
+/** A unique tmux socket name for one test. */
+export function tmuxSocket(): string {
+  return `prj-test-${Deno.pid}-${++counter}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** Kills a private tmux server. */
+export async function killTmux(socket: string): Promise<void> {
+  await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stdout: "null", stderr: "null" }).output();
+}
+
+/** A temp git repo with one commit, optionally `prj init`-ed with the test agent configured. */
+export async function makeRepo(options: { init?: boolean; files?: Record<string, string> } = {}): Promise<string> {
+  const parent = await Deno.makeTempDir({ prefix: "prj-test-" });
+  const dir = path.join(parent, "repo");
+  await Deno.mkdir(dir);
+  await git(dir, "init", "-q", "-b", "main");
+  const files = options.files ?? { "README.md": "# test repo\n", "src/app.ts": "export const x = 1;\n" };
+  for (const [name, content] of Object.entries(files)) {
+    await Deno.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await Deno.writeTextFile(path.join(dir, name), content);
+  }
+  await git(dir, "add", "-A");
+  await git(dir, "commit", "-q", "-m", "initial");
+  if (options.init !== false) {
+    const r = await prj(dir, ["init"]);
+    if (r.code !== 0) throw new Error(`prj init failed: ${r.stderr}`);
+    await setConfig(dir, `agent:\n  command: ${AGENT}\n`);
+    await git(dir, "add", "-A");
+    await git(dir, "commit", "-q", "-m", "prj init");
+  }
+  return dir;
+}
+
+/** Replaces .prj/config.yaml. */
+export async function setConfig(repo: string, yaml: string): Promise<void> {
+  await Deno.writeTextFile(path.join(repo, ".prj", "config.yaml"), yaml);
+}
+
+/** Writes a project command file. */
+export async function writeCommand(repo: string, name: string, yaml: string): Promise<string> {
+  const file = path.join(repo, ".prj", "commands", `${name}.yaml`);
+  await Deno.writeTextFile(file, yaml);
+  return file;
+}
+
+/** Writes a user step module. */
+export async function writeStep(repo: string, name: string, source: string): Promise<void> {
+  await Deno.writeTextFile(path.join(repo, ".prj", "steps", `${name}.ts`), source);
+}
+
+/** Options for running prj. */
+export interface PrjOptions {
+  env?: Record<string, string>;
+  stdin?: string;
+}
+
+/** The argv that starts prj from source, as `deno task prj` does. */
+export function prjArgv(): string[] {
+  return [Deno.execPath(), "run", "-A", "--unstable-worker-options", path.join(ROOT, "mod.ts")];
+}
+
+/** Runs prj as a subprocess in `cwd`. */
+export async function prj(cwd: string, args: string[], options: PrjOptions = {}): Promise<Result> {
+  const [cmd, ...rest] = prjArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** Starts prj without waiting (for Ctrl-C and kill tests). */
+export function spawnPrj(cwd: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  const [cmd, ...rest] = prjArgv();
+  return new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Reads the state database with node:sqlite. */
+export async function query<T = Record<string, unknown>>(
+  repo: string,
+  sql: string,
+  ...params: (string | number)[]
+): Promise<T[]> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path.join(repo, ".prj", "state.db"));
+  try {
+    db.exec("PRAGMA busy_timeout = 10000");
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Waits until `check` returns true, polling (fails after `ms`). */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 15000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Whether a path exists. */
+export function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a test repo and its sibling worktrees folder. */
+export async function removeRepo(repo: string): Promise<void> {
+  await Deno.remove(path.dirname(repo), { recursive: true }).catch(() => {});
+}
