@@ -1,6 +1,6 @@
 /** Runs a user step module inside a Worker whose Deno permissions are only its grant. */
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { PrjError } from "./errors.ts";
 import { explainDenial, type ResolvedPermissions } from "./permissions.ts";
 import type { StepResult } from "./types.ts";
@@ -17,18 +17,61 @@ export class StepStopped extends Error {
   }
 }
 
-/** Whether this process may give Workers their own permissions (`--unstable-worker-options`). */
-export function workerPermissionsAvailable(): boolean {
+function commandLine(): string[] | undefined {
   try {
-    const worker = new Worker("data:text/javascript,", {
-      type: "module",
-      deno: { permissions: "none" },
-    });
-    worker.terminate();
-    return true;
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0").filter((a) => a !== "");
+  } catch {
+    return undefined;
+  }
+}
+
+function configEnables(file: string): boolean | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch {
+    return undefined;
+  }
+  try {
+    // Strip // and /* */ comments for deno.jsonc (good enough for a config file).
+    const json = JSON.parse(text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, ""));
+    return Array.isArray(json.unstable) && json.unstable.includes("worker-options");
   } catch {
     return false;
   }
+}
+
+function discoverConfig(start: string): boolean | undefined {
+  let dir = start;
+  for (;;) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const found = configEnables(path.join(dir, name));
+      if (found !== undefined) return found;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Whether this process may give Workers their own permissions (`--unstable-worker-options`,
+ * on the command line or in the deno.json Deno found). Deno exits the process when the
+ * API is used without it, so this must be known before a Worker is made.
+ */
+export function workerPermissionsAvailable(): boolean {
+  if ((Deno.build as { standalone?: boolean }).standalone) return true; // compiled with the flag baked in
+  const argv = commandLine();
+  if (argv === undefined) return true; // cannot tell (not Linux): trust the launcher
+  if (argv.some((a) => a === "--unstable-worker-options" || a === "--unstable")) return true;
+  if (argv.includes("--no-config")) return false;
+  const i = argv.findIndex((a) => a === "--config" || a === "-c" || a.startsWith("--config="));
+  if (i >= 0) {
+    const file = argv[i]!.startsWith("--config=") ? argv[i]!.slice(9) : argv[i + 1];
+    return file !== undefined && configEnables(path.resolve(file)) === true;
+  }
+  const main = Deno.mainModule.startsWith("file:") ? path.dirname(fileURLToPath(Deno.mainModule)) : undefined;
+  return (main && discoverConfig(main)) || discoverConfig(Deno.cwd()) || false;
 }
 
 /** How to run one sandboxed step. */
@@ -67,6 +110,12 @@ export function runSandboxed(options: SandboxOptions): Promise<StepResult> {
   const grant = options.permissions;
   // The module itself (and its siblings) must be readable for the Worker to import it.
   const read = grant.read === true ? true : [...(grant.read as string[]), path.dirname(options.moduleFile)];
+  if (!workerPermissionsAvailable()) {
+    throw new PrjError(
+      `Cannot sandbox step "${stepName}": this Deno process was started without --unstable-worker-options`,
+      { hint: "run prj through `deno task`, the installed `prj`, or add --unstable-worker-options" },
+    );
+  }
   let worker: Worker;
   try {
     worker = new Worker(new URL("./_worker.ts", import.meta.url), {
