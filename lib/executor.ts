@@ -163,12 +163,12 @@ export function planRun(
     env: def.environment,
     shared: {},
     plain: {
-      "run.id": "{{ run.id }}",
+      "run.id": "<run-id>",
       "run.command": def.name,
       project: project.root,
       project_name: project.name,
       cwd: project.currentWorktree ?? project.root,
-      artifacts: path.join(project.prjDir, "artifacts", "{{ run.id }}"),
+      artifacts: path.join(project.prjDir, "artifacts", "<run-id>"),
       model: model ?? def.model ?? project.config.agent.model,
     },
   };
@@ -184,7 +184,7 @@ export function planRun(
       const cwd = step.working_directory
         ? path.resolve(project.root, tryRender(step.working_directory, values))
         : worktreeAhead
-        ? "{{ worktree }}"
+        ? "<worktree>"
         : baseCwd(project, def, values);
       let kind: PlannedStep["kind"];
       let target: string;
@@ -205,14 +205,14 @@ export function planRun(
           [project.config.permissions, def.permissions, step.permissions],
           {
             project: project.root,
-            worktree: worktreeAhead ? "{{ worktree }}" : undefined,
+            worktree: worktreeAhead ? "<worktree>" : undefined,
             artifacts: values.plain.artifacts!,
           },
           (s) => tryRender(s, values),
         );
         permissions = describePermissions(grant, (p) => {
           const rel = path.relative(project.root, p);
-          return rel === "" ? "<project>" : rel.startsWith("..") || p.includes("{{") ? p : rel;
+          return rel === "" ? "<project>" : rel.startsWith("..") || p.startsWith("<") ? p : rel;
         });
       }
       const launchesProgram = kind === "program" ||
