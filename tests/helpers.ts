@@ -88,13 +88,21 @@ export function prjArgv(): string[] {
   return [Deno.execPath(), "run", "-A", "--unstable-worker-options", path.join(ROOT, "mod.ts")];
 }
 
+/** Git identity for commits prj makes (merges) on a machine with no global git config. */
+export const GIT_ENV: Record<string, string> = {
+  GIT_AUTHOR_NAME: "Test",
+  GIT_AUTHOR_EMAIL: "test@example.com",
+  GIT_COMMITTER_NAME: "Test",
+  GIT_COMMITTER_EMAIL: "test@example.com",
+};
+
 /** Runs prj as a subprocess in `cwd`. */
 export async function prj(cwd: string, args: string[], options: PrjOptions = {}): Promise<Result> {
   const [cmd, ...rest] = prjArgv();
   const child = new Deno.Command(cmd!, {
     args: [...rest, ...args],
     cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", ...GIT_ENV, ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -114,7 +122,7 @@ export function spawnPrj(cwd: string, args: string[], env: Record<string, string
   return new Deno.Command(cmd!, {
     args: [...rest, ...args],
     cwd,
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ...GIT_ENV, ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
