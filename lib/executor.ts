@@ -582,7 +582,11 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
           : `step "${planned.name}" was cancelled`;
       } else {
         status = "failed";
-        error = e instanceof PrjError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        error = e instanceof PrjError || (e instanceof Error && e.name === "Error")
+          ? (e as Error).message
+          : e instanceof Error
+          ? `${e.name}: ${e.message}`
+          : String(e);
         if (!(e instanceof PrjError) && e instanceof Error && e.stack) stepLog.write(e.stack);
       }
       line(`error: ${error}`, "log");

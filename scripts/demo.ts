@@ -50,7 +50,8 @@ await quiet(repo, ["git", "add", "-A"]);
 await quiet(repo, ["git", ...gitId, "commit", "-q", "-m", "initial commit"]);
 
 const socket = `prj-demo-${Deno.pid}`;
-const env: Record<string, string> = { PRJ_TMUX_SOCKET: socket };
+// A private tmux server with a plain shell, so a slow login profile cannot stall the agents.
+const env: Record<string, string> = { PRJ_TMUX_SOCKET: socket, SHELL: "/bin/sh" };
 const prj = (...args: string[]) => {
   console.log(`\n$ prj ${args.join(" ")}`);
   return sh(repo, [Deno.execPath(), "run", "-A", path.join(ROOT, "mod.ts"), ...args], env);

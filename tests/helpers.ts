@@ -88,8 +88,13 @@ export function prjArgv(): string[] {
   return [Deno.execPath(), "run", "-A", "--unstable-worker-options", path.join(ROOT, "mod.ts")];
 }
 
-/** Git identity for commits prj makes (merges) on a machine with no global git config. */
+/**
+ * Environment for prj in tests: a git identity for the commits prj makes (merges) on a
+ * machine with no global git config, and a plain /bin/sh as the shell of the private tmux
+ * servers, so a slow login profile (pyenv, nvm) cannot delay what tests type into panes.
+ */
 export const GIT_ENV: Record<string, string> = {
+  SHELL: "/bin/sh",
   GIT_AUTHOR_NAME: "Test",
   GIT_AUTHOR_EMAIL: "test@example.com",
   GIT_COMMITTER_NAME: "Test",

@@ -1,0 +1,486 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import {
+  AGENT,
+  exists,
+  git,
+  killTmux,
+  makeRepo,
+  prj,
+  query,
+  removeRepo,
+  setConfig,
+  tmuxSocket,
+  waitFor,
+} from "./helpers.ts";
+
+async function tmuxSessions(socket: string): Promise<string[]> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, "list-sessions", "-F", "#{session_name}"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return out.code === 0 ? new TextDecoder().decode(out.stdout).split("\n").filter(Boolean) : [];
+}
+
+async function branches(repo: string): Promise<string[]> {
+  return (await git(repo, "branch", "--format=%(refname:short)")).split("\n").filter(Boolean).sort();
+}
+
+Deno.test("worktree create/list/status/diff/remove with copied files, setup, ports and sessions", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    await Deno.writeTextFile(path.join(repo, ".env"), "SECRET=1\n");
+    await Deno.writeTextFile(
+      path.join(repo, ".gitignore"),
+      (await Deno.readTextFile(path.join(repo, ".gitignore"))) + ".env\nlocal.json\n",
+    );
+    await Deno.writeTextFile(path.join(repo, ".worktreeinclude"), ".env\n");
+    await Deno.writeTextFile(path.join(repo, "local.json"), "{}\n");
+    await setConfig(
+      repo,
+      `agent:\n  command: ${AGENT}\nworktree:\n  copy: [local.json]\n  setup:\n    - echo "port=$PRJ_PORT wt=$PRJ_WORKTREE" > setup.txt\n`,
+    );
+    await git(repo, "add", "-A");
+    await git(repo, "commit", "-q", "-m", "config");
+    const stash = await git(repo, "stash", "list");
+
+    let r = await prj(repo, ["worktree", "create", "alpha", "--session", "--json"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const alpha = JSON.parse(r.stdout);
+    assert.equal(alpha.path, path.join(path.dirname(repo), "repo.worktrees", "alpha"));
+    assert.equal(alpha.branch, "alpha");
+    assert.equal(alpha.base, "main");
+    assert.equal(alpha.port, 3010);
+    assert.equal(alpha.session, "repo-alpha");
+    assert.deepEqual(alpha.copied.sort(), [".env", "local.json"]);
+    assert.equal(await Deno.readTextFile(path.join(alpha.path, ".env")), "SECRET=1\n");
+    assert.equal(await Deno.readTextFile(path.join(alpha.path, "setup.txt")), `port=3010 wt=${alpha.path}\n`);
+    r = await prj(repo, ["worktree", "create", "beta"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), path.join(path.dirname(repo), "repo.worktrees", "beta"));
+    // The current checkout and stash are untouched.
+    assert.equal((await git(repo, "rev-parse", "--abbrev-ref", "HEAD")).trim(), "main");
+    assert.equal(await git(repo, "stash", "list"), stash);
+
+    await Deno.writeTextFile(path.join(alpha.path, "feature.ts"), "export const f = 1;\n");
+    await git(alpha.path, "add", "feature.ts");
+    await git(alpha.path, "commit", "-q", "-m", "feature");
+    r = await prj(repo, ["worktree", "list", "--json"], { env });
+    const list = JSON.parse(r.stdout);
+    assert.deepEqual(list.map((w: { name: string }) => w.name), ["alpha", "beta"]);
+    assert.equal(list[0].ahead, 1);
+    assert.equal(list[0].behind, 0);
+    assert.equal(list[0].dirty, true, "setup.txt is untracked");
+    assert.deepEqual(list[0].sessions, ["repo-alpha"]);
+    assert.equal(list[1].port, 3020);
+    r = await prj(repo, ["worktree", "list"], { env });
+    assert.match(r.stdout, /alpha\s+alpha\s+dirty\s+\+1\/-0\s+3010\s+repo-alpha/);
+    r = await prj(repo, ["worktree", "status", "alpha"], { env });
+    assert.match(r.stdout, /port\s+3010 \(slot 1\)/);
+    r = await prj(repo, ["worktree", "diff", "alpha"], { env });
+    assert.match(r.stdout, /\+export const f = 1;/);
+
+    // A dirty worktree and an unmerged branch are refused, naming which.
+    r = await prj(repo, ["worktree", "remove", "alpha"], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: Worktree "alpha" has uncommitted changes: setup\.txt/);
+    await Deno.remove(path.join(alpha.path, "setup.txt"));
+    r = await prj(repo, ["worktree", "remove", "alpha"], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Branch "alpha" of worktree "alpha" has 1 commit\(s\) not merged into "main"/);
+    r = await prj(repo, ["worktree", "remove", "alpha", "--keep-branch"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /killed session repo-alpha/);
+    assert.equal(exists(alpha.path), false);
+    assert.deepEqual(await branches(repo), ["alpha", "beta", "main"]);
+    assert.deepEqual(await tmuxSessions(socket), []);
+    // Its port slot is free again: the next worktree takes slot 1.
+    r = await prj(repo, ["worktree", "create", "gamma", "--json"], { env });
+    assert.equal(JSON.parse(r.stdout).port, 3010);
+    const slots = await query<{ name: string; port_slot: number }>(
+      repo,
+      "SELECT name, port_slot FROM worktrees ORDER BY name",
+    );
+    assert.deepEqual(slots.map((s) => [s.name, s.port_slot]), [["beta", 2], ["gamma", 1]]);
+    // An existing branch is checked out instead of created.
+    r = await prj(repo, ["worktree", "create", "alpha-again", "--branch", "alpha", "--json"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).createdBranch, false);
+    assert.equal((await git(JSON.parse(r.stdout).path, "log", "-1", "--format=%s")).trim(), "feature");
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("bad worktree names are refused and a failure part way leaves nothing behind", async () => {
+  const repo = await makeRepo();
+  try {
+    for (const bad of ["../escape", "a/b", "..", ".hidden", "x.lock"]) {
+      const r = await prj(repo, ["worktree", "create", bad]);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: Worktree name ".*"/);
+    }
+    assert.equal(exists(path.join(path.dirname(repo), "escape")), false);
+    let r = await prj(repo, ["worktree", "create", "nobase", "--from", "no-such-branch"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Base "no-such-branch" is not a branch or commit/);
+    await setConfig(repo, "worktree:\n  setup:\n    - exit 7\n");
+    r = await prj(repo, ["worktree", "create", "broken"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Setup command "exit 7" exited with code 7/);
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "broken")), false);
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees")), false, "no empty folder");
+    assert.deepEqual(await branches(repo), ["main"]);
+    assert.deepEqual(await query(repo, "SELECT * FROM worktrees"), []);
+    assert.doesNotMatch(await git(repo, "worktree", "list"), /broken/);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("the base defaults to the repository's default branch, not a hard-coded main", async () => {
+  const repo = await makeRepo({ init: false });
+  try {
+    await git(repo, "branch", "-m", "main", "trunk");
+    assert.equal((await prj(repo, ["init"])).code, 0);
+    const r = await prj(repo, ["worktree", "create", "w", "--dry-run", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assert.equal(plan.base, "trunk");
+    assert.equal(plan.dryRun, true);
+    assert.equal(exists(plan.path), false, "dry run creates nothing");
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("worktree merge (merge, squash, refuses conflicts and dirty trees) and prune", async () => {
+  const repo = await makeRepo();
+  try {
+    const wt = async (name: string) =>
+      JSON.parse((await prj(repo, ["worktree", "create", name, "--json"])).stdout).path as string;
+    const a = await wt("merge-a");
+    await Deno.writeTextFile(path.join(a, "a.txt"), "a\n");
+    await git(a, "add", "a.txt");
+    await git(a, "commit", "-q", "-m", "add a");
+    let r = await prj(repo, ["worktree", "merge", "merge-a", "--remove", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).removed, true);
+    assert.equal(await Deno.readTextFile(path.join(repo, "a.txt")), "a\n");
+    assert.equal(exists(a), false);
+
+    const b = await wt("merge-b");
+    await Deno.writeTextFile(path.join(b, "README.md"), "# from b\n");
+    await git(b, "commit", "-q", "-am", "b edits readme");
+    await Deno.writeTextFile(path.join(repo, "README.md"), "# from main\n");
+    await git(repo, "commit", "-q", "-am", "main edits readme");
+    r = await prj(repo, ["worktree", "merge", "merge-b"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: Merging "merge-b" into "main" conflicts in: README\.md/);
+    assert.equal(await Deno.readTextFile(path.join(repo, "README.md")), "# from main\n", "nothing half-merged");
+    assert.equal((await git(repo, "status", "--porcelain", "--untracked-files=no")).trim(), "");
+
+    const c = await wt("merge-c");
+    await Deno.writeTextFile(path.join(c, "c.txt"), "c\n");
+    r = await prj(repo, ["worktree", "merge", "merge-c"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Worktree "merge-c" has uncommitted changes: c\.txt/);
+    await git(c, "add", "c.txt");
+    await git(c, "commit", "-q", "-m", "c one");
+    await Deno.writeTextFile(path.join(c, "c2.txt"), "c2\n");
+    await git(c, "add", "c2.txt");
+    await git(c, "commit", "-q", "-m", "c two");
+    r = await prj(repo, ["worktree", "merge", "merge-c", "--squash"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await git(repo, "log", "-1", "--format=%s")).trim(), "Squashed merge of merge-c");
+
+    // prune: a worktree whose folder is gone, and a clean one whose branch is merged.
+    const d = await wt("prune-d");
+    await Deno.remove(d, { recursive: true });
+    const e = await wt("prune-e");
+    r = await prj(repo, ["worktree", "prune", "--dry-run"]);
+    assert.match(r.stdout, /would prune prune-d \(folder gone\)/);
+    assert.match(r.stdout, /would prune prune-e \(branch merged\)/);
+    assert.doesNotMatch(r.stdout, /merge-b/);
+    r = await prj(repo, ["worktree", "prune"]);
+    assert.equal(r.code, 2, "no TTY and no --yes: refuses");
+    assert.match(r.stderr, /refusing without confirmation: no terminal to ask on; pass --yes/);
+    assert.ok(exists(e));
+    r = await prj(repo, ["worktree", "prune", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(exists(e), false);
+    const names = JSON.parse((await prj(repo, ["worktree", "list", "--json"])).stdout).map((w: { name: string }) =>
+      w.name
+    );
+    assert.deepEqual(names, ["merge-b", "merge-c"]);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans only", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    // A user's own session on the same server must never be touched.
+    await new Deno.Command("tmux", {
+      args: ["-L", socket, "new-session", "-d", "-s", "users-own"],
+      env: { SHELL: "/bin/sh" },
+    }).output();
+    await prj(repo, ["worktree", "create", "one"], { env });
+    await prj(repo, ["worktree", "create", "two"], { env });
+    let r = await prj(repo, ["session", "create", "one", "--task", "Fix Bug #12!"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "created session repo-one-fix-bug-12");
+    r = await prj(repo, ["session", "create", "one", "--task", "Fix Bug #12!"], { env });
+    assert.equal(r.stdout.trim(), "session repo-one-fix-bug-12 already exists");
+    r = await prj(repo, ["session", "create", "two"], { env });
+    assert.equal(r.code, 0);
+    r = await prj(repo, ["session", "create", "nope"], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /No worktree "nope"/);
+    r = await prj(repo, ["session", "list", "--json"], { env });
+    const sessions = JSON.parse(r.stdout);
+    assert.deepEqual(sessions.map((s: { name: string }) => s.name), ["repo-one-fix-bug-12", "repo-two"]);
+    assert.equal(sessions[0].path, path.join(path.dirname(repo), "repo.worktrees", "one"));
+    assert.equal(sessions[0].worktreeExists, true);
+    // The session's shell starts in its worktree with PRJ_PORT set.
+    await new Deno.Command("tmux", {
+      args: ["-L", socket, "send-keys", "-t", "repo-two", 'echo "at=$(pwd) port=$PRJ_PORT" > where.txt', "Enter"],
+    }).output();
+    const where = path.join(path.dirname(repo), "repo.worktrees", "two", "where.txt");
+    await waitFor(() => exists(where) && Deno.readTextFileSync(where).includes("port="), 10000, "where.txt");
+    assert.equal(
+      await Deno.readTextFile(where),
+      `at=${path.join(path.dirname(repo), "repo.worktrees", "two")} port=3020\n`,
+    );
+
+    // attach: a tmux client (in a viewer pane) attaches to the session by unique prefix.
+    const prjCmd = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      path.resolve(import.meta.dirname!, "../mod.ts"),
+      "session",
+      "attach",
+      "repo-one",
+    ].join(" ");
+    await new Deno.Command("tmux", {
+      args: [
+        "-L",
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "viewer",
+        "-c",
+        repo,
+        `env -u TMUX PRJ_TMUX_SOCKET=${socket} ${prjCmd}`,
+      ],
+      env: { SHELL: "/bin/sh" },
+    }).output();
+    await waitFor(
+      async () => {
+        const out = await new Deno.Command("tmux", {
+          args: ["-L", socket, "list-clients", "-F", "#{client_session}"],
+          stdout: "piped",
+        }).output();
+        return new TextDecoder().decode(out.stdout).includes("repo-one-fix-bug-12");
+      },
+      15000,
+      "a client attached to repo-one-fix-bug-12",
+    );
+    r = await prj(repo, ["session", "list", "--json"], { env });
+    assert.equal(JSON.parse(r.stdout)[0].attached, 1);
+    r = await prj(repo, ["session", "attach", "repo"], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Session prefix "repo" matches 2 sessions/);
+
+    // cleanup kills only prj's sessions whose worktree is gone.
+    await Deno.remove(path.join(path.dirname(repo), "repo.worktrees", "two"), { recursive: true });
+    r = await prj(repo, ["session", "cleanup", "--dry-run"], { env });
+    assert.match(r.stdout, /would kill repo-two \(worktree two is gone\)/);
+    r = await prj(repo, ["session", "cleanup", "--yes", "--json"], { env });
+    assert.deepEqual(JSON.parse(r.stdout).killed, ["repo-two"]);
+    r = await prj(repo, ["session", "kill", "repo-one-fix-bug-12"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const left = await tmuxSessions(socket);
+    assert.ok(left.includes("users-own"));
+    assert.ok(!left.includes("repo-two") && !left.includes("repo-one-fix-bug-12"));
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("without tmux: session commands say so in one line; worktree commands keep working", async () => {
+  const repo = await makeRepo();
+  const bin = await Deno.makeTempDir({ prefix: "prj-notmux-" });
+  try {
+    for (const tool of ["git", "sh"]) {
+      const found = new TextDecoder().decode(
+        (await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "piped" }).output()).stdout,
+      ).trim();
+      await Deno.symlink(found, path.join(bin, tool));
+    }
+    const env = { PATH: bin };
+    let r = await prj(repo, ["session", "list"], { env });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.split("\n")[0], "error: tmux is not installed (or not on PATH)");
+    assert.match(r.stderr, /hint: install tmux \(`apt-get install tmux` or `brew install tmux`\)/);
+    r = await prj(repo, ["worktree", "create", "solo"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    r = await prj(repo, ["worktree", "list"], { env });
+    assert.match(r.stdout, /solo\s+solo\s+clean/);
+    r = await prj(repo, ["worktree", "create", "with-session", "--session"], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /tmux is not installed/);
+    assert.equal(
+      exists(path.join(path.dirname(repo), "repo.worktrees", "with-session")),
+      false,
+      "no half-made worktree",
+    );
+    assert.deepEqual(await branches(repo), ["main", "solo"]);
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("a run that fails after create-worktree leaves no worktree, branch or session", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    await Deno.writeTextFile(
+      path.join(repo, ".prj", "commands", "doomed.yaml"),
+      [
+        "arguments: [{ name: n, required: true }]",
+        "steps:",
+        '  - { uses: create-worktree, with: { name: "{{ args.n }}" } }',
+        "  - start-session",
+        '  - { name: work, run: [sh, -c, "echo partial > partial.txt; exit 4"] }',
+      ].join("\n"),
+    );
+    const r = await prj(repo, ["run", "doomed", "n=doomed-wt", "--json"], { env });
+    assert.equal(r.code, 1);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.status, "failed");
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "doomed-wt")), false);
+    assert.deepEqual(await branches(repo), ["main"]);
+    assert.deepEqual(await tmuxSessions(socket), []);
+    const resources = await query<{ kind: string; removed_at: string | null }>(
+      repo,
+      "SELECT kind, removed_at FROM resources WHERE run_id = ?",
+      json.runId,
+    );
+    assert.deepEqual(resources.map((x) => x.kind).sort(), ["session", "worktree"]);
+    assert.ok(resources.every((x) => x.removed_at !== null));
+    assert.deepEqual(await query(repo, "SELECT * FROM worktrees"), []);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("three feature-branch agents launched in parallel all finish their work on their own branches", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    const names = ["login", "search", "profile"];
+    const results = await Promise.all(
+      names.map((n) =>
+        prj(repo, ["run", "feature-branch", `feature_name=${n}`, "--model", "test-model", "--json"], { env })
+      ),
+    );
+    for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
+    for (const [i, name] of names.entries()) {
+      const json = JSON.parse(results[i]!.stdout);
+      assert.equal(json.session, `repo-${name}`);
+      assert.equal(json.worktree.branch, name);
+      const wt = json.worktree.path;
+      await waitFor(
+        async () => (await git(wt, "log", "-1", "--format=%s")).trim() === `agent: work on ${name}`,
+        20000,
+        `the ${name} agent's commit`,
+      );
+      const work = await Deno.readTextFile(path.join(wt, "AGENT_WORK.md"));
+      assert.match(work, /model: test-model/);
+      assert.match(work, new RegExp(`# Build a feature: ${name}`));
+      assert.equal((await git(wt, "rev-parse", "--abbrev-ref", "HEAD")).trim(), name);
+      assert.ok(exists(path.join(json.artifactDir, "outputs", "prompt.md")));
+    }
+    const ports = JSON.parse((await prj(repo, ["worktree", "list", "--json"], { env })).stdout).map((
+      w: { port: number },
+    ) => w.port);
+    assert.equal(new Set(ports).size, 3, "every worktree has its own port");
+    const history = JSON.parse((await prj(repo, ["history", "--json"], { env })).stdout);
+    assert.deepEqual(history.map((h: { branch: string }) => h.branch).sort(), ["login", "profile", "search"]);
+    assert.ok(history.every((h: { session: string; worktree: string }) => h.session && h.worktree));
+    const status = await prj(repo, ["status"], { env });
+    assert.match(status.stdout, /feature-branch\s+succeeded/);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("prj run parallel fans out one worktree, session and agent per task and records them all", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    const r = await prj(repo, ["run", "parallel", "tasks=a,b,c", "headless=true", "--json"], { env });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const json = JSON.parse(r.stdout);
+    const children = json.shared.children;
+    assert.deepEqual(children.map((c: { item: string }) => c.item), ["a", "b", "c"]);
+    for (const child of children) {
+      assert.equal(child.status, "succeeded");
+      assert.equal((await git(child.worktree, "log", "-1", "--format=%s")).trim(), `agent: work on ${child.item}`);
+    }
+    const rows = await query<{ parent_id: string }>(
+      repo,
+      "SELECT parent_id FROM runs WHERE command = 'feature-branch'",
+    );
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((x) => x.parent_id === json.runId));
+    assert.deepEqual((await tmuxSessions(socket)).sort(), ["repo-a", "repo-b", "repo-c"]);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("launch-agent headless fails the step on a non-zero exit; a missing agent fails before anything is typed", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    let r = await prj(repo, ["run", "feature-branch", "feature_name=bad", "headless=true", "--json"], {
+      env: { ...env, AGENT_EXIT: "5" },
+    });
+    assert.equal(r.code, 1);
+    let json = JSON.parse(r.stdout);
+    assert.equal(json.steps.at(-1).error, "agent exited with code 5");
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "bad")), false);
+    await setConfig(repo, "agent:\n  command: no-such-agent-program\n");
+    r = await prj(repo, ["run", "feature-branch", "feature_name=missing", "--json"], { env });
+    assert.equal(r.code, 1);
+    json = JSON.parse(r.stdout);
+    assert.match(
+      json.steps.at(-1).error,
+      /agent command "no-such-agent-program" not found; install it or set agent\.command/,
+    );
+    assert.deepEqual(await tmuxSessions(socket), []);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
