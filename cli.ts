@@ -115,7 +115,7 @@ const routes = buildRouteMap({
         },
         positional: {
           kind: "array",
-          parameter: { ...text, brief: "The command, then its key=value arguments", placeholder: "command key=value" },
+          parameter: { ...commandName, brief: "The command, then its key=value arguments", placeholder: "command key=value" },
           minimum: 1,
         },
       },
