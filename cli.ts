@@ -51,6 +51,16 @@ function lazy(load: () => Promise<Fn>): () => Promise<Fn> {
   return async () => guard(await load());
 }
 
+/**
+ * Loads a command body from cli/<file>.ts. The specifier is computed on purpose: Deno walks
+ * literal dynamic imports when it starts, so literal ones here would load the whole engine
+ * (yaml, zod, sqlite...) before `prj --help` could answer. `deno task compile` includes cli/.
+ */
+async function body(file: string, name: string): Promise<Fn> {
+  const mod = await import(new URL(`./cli/${file}.ts`, import.meta.url).href);
+  return mod[name] as Fn;
+}
+
 /** Builds a command; flag and argument types are checked by each command body's signature instead. */
 function command(
   // deno-lint-ignore no-explicit-any
@@ -70,8 +80,12 @@ const commandName = {
   brief: "Command name",
   placeholder: "command",
   proposeCompletions: async () => {
-    const { openProject } = await import("./lib/project.ts");
-    const { commandNames } = await import("./lib/loader.ts");
+    const { openProject } = await import(
+      new URL("./lib/project.ts", import.meta.url).href
+    ) as typeof import("./lib/project.ts");
+    const { commandNames } = await import(
+      new URL("./lib/loader.ts", import.meta.url).href
+    ) as typeof import("./lib/loader.ts");
     try {
       return await commandNames(await openProject());
     } catch {
@@ -83,7 +97,7 @@ const commandName = {
 const routes = buildRouteMap({
   routes: {
     init: command({
-      loader: lazy(async () => (await import("./cli/init.ts")).init),
+      loader: lazy(() => body("init", "init")),
       parameters: {
         flags: {
           force: { kind: "boolean", brief: "Overwrite files prj wrote before, even if changed", optional: true },
@@ -96,17 +110,17 @@ const routes = buildRouteMap({
       docs: { brief: "Create .prj/ with the templates, an example step and config" },
     }),
     list: command({
-      loader: lazy(async () => (await import("./cli/commands.ts")).list),
+      loader: lazy(() => body("commands", "list")),
       parameters: { flags: { json } },
       docs: { brief: "List the commands of this project and where each comes from" },
     }),
     show: command({
-      loader: lazy(async () => (await import("./cli/commands.ts")).show),
+      loader: lazy(() => body("commands", "show")),
       parameters: { flags: { json }, positional: { kind: "tuple", parameters: [commandName] } },
       docs: { brief: "Show a command's definition after extends" },
     }),
     run: command({
-      loader: lazy(async () => (await import("./cli/run.ts")).runCli),
+      loader: lazy(() => body("run", "runCli")),
       parameters: {
         flags: {
           dryRun: { ...dryRun, brief: "Print the resolved plan; create no run, no artifacts" },
@@ -115,7 +129,11 @@ const routes = buildRouteMap({
         },
         positional: {
           kind: "array",
-          parameter: { ...commandName, brief: "The command, then its key=value arguments", placeholder: "command key=value" },
+          parameter: {
+            ...commandName,
+            brief: "The command, then its key=value arguments",
+            placeholder: "command key=value",
+          },
           minimum: 1,
         },
       },
@@ -125,12 +143,12 @@ const routes = buildRouteMap({
       },
     }),
     status: command({
-      loader: lazy(async () => (await import("./cli/history.ts")).status),
+      loader: lazy(() => body("history", "status")),
       parameters: { flags: { json } },
       docs: { brief: "Show the project, active runs and recent runs" },
     }),
     history: command({
-      loader: lazy(async () => (await import("./cli/history.ts")).history),
+      loader: lazy(() => body("history", "history")),
       parameters: {
         flags: {
           limit: { kind: "parsed", parse: positiveInt, brief: "How many runs (default 20)", optional: true },
@@ -147,7 +165,7 @@ const routes = buildRouteMap({
       docs: { brief: "List past runs, newest first" },
     }),
     logs: command({
-      loader: lazy(async () => (await import("./cli/history.ts")).logs),
+      loader: lazy(() => body("history", "logs")),
       parameters: {
         flags: { follow: { kind: "boolean", brief: "Keep printing as the run writes", optional: true } },
         positional: {
@@ -161,7 +179,7 @@ const routes = buildRouteMap({
       docs: { brief: "Print a run's log, or one step's" },
     }),
     cleanup: command({
-      loader: lazy(async () => (await import("./cli/history.ts")).cleanup),
+      loader: lazy(() => body("history", "cleanup")),
       parameters: {
         flags: {
           olderThan: {
@@ -177,7 +195,7 @@ const routes = buildRouteMap({
       docs: { brief: "Delete old finished runs and their artifacts" },
     }),
     completions: command({
-      loader: lazy(async () => (await import("./cli/completions.ts")).completions),
+      loader: lazy(() => body("completions", "completions")),
       parameters: {
         positional: {
           kind: "tuple",
@@ -189,7 +207,7 @@ const routes = buildRouteMap({
     worktree: buildRouteMap({
       routes: {
         create: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).create),
+          loader: lazy(() => body("worktree", "create")),
           parameters: {
             flags: {
               from: { ...text, brief: "Base branch or commit (default: the repo's default branch)", optional: true },
@@ -204,12 +222,12 @@ const routes = buildRouteMap({
           docs: { brief: "Create a branch and worktree, copy files, run setup" },
         }),
         list: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).list),
+          loader: lazy(() => body("worktree", "list")),
           parameters: { flags: { json } },
           docs: { brief: "List worktrees: branch, path, head, dirty, ahead/behind, session" },
         }),
         status: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).status),
+          loader: lazy(() => body("worktree", "status")),
           parameters: {
             flags: { json },
             positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
@@ -217,7 +235,7 @@ const routes = buildRouteMap({
           docs: { brief: "Show one worktree" },
         }),
         remove: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).remove),
+          loader: lazy(() => body("worktree", "remove")),
           parameters: {
             flags: {
               force: { kind: "boolean", brief: "Remove even if dirty or unmerged", optional: true },
@@ -229,12 +247,12 @@ const routes = buildRouteMap({
           docs: { brief: "Remove a worktree, its sessions and its branch" },
         }),
         prune: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).prune),
+          loader: lazy(() => body("worktree", "prune")),
           parameters: { flags: { dryRun, yes, json } },
           docs: { brief: "Remove worktrees whose folder is gone or whose branch is merged" },
         }),
         merge: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).merge),
+          loader: lazy(() => body("worktree", "merge")),
           parameters: {
             flags: {
               squash: { kind: "boolean", brief: "One squashed commit", optional: true },
@@ -247,7 +265,7 @@ const routes = buildRouteMap({
           docs: { brief: "Merge a worktree's branch into its base" },
         }),
         diff: command({
-          loader: lazy(async () => (await import("./cli/worktree.ts")).diff),
+          loader: lazy(() => body("worktree", "diff")),
           parameters: {
             flags: { stat: { kind: "boolean", brief: "Only the summary", optional: true } },
             positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
@@ -260,7 +278,7 @@ const routes = buildRouteMap({
     session: buildRouteMap({
       routes: {
         create: command({
-          loader: lazy(async () => (await import("./cli/session.ts")).create),
+          loader: lazy(() => body("session", "create")),
           parameters: {
             flags: {
               task: { ...text, brief: "Task label for the session name", optional: true },
@@ -272,7 +290,7 @@ const routes = buildRouteMap({
           docs: { brief: "Start a detached tmux session in a worktree" },
         }),
         list: command({
-          loader: lazy(async () => (await import("./cli/session.ts")).list),
+          loader: lazy(() => body("session", "list")),
           parameters: {
             flags: { json },
             positional: {
@@ -283,7 +301,7 @@ const routes = buildRouteMap({
           docs: { brief: "List this project's tmux sessions" },
         }),
         attach: command({
-          loader: lazy(async () => (await import("./cli/session.ts")).attach),
+          loader: lazy(() => body("session", "attach")),
           parameters: {
             positional: {
               kind: "tuple",
@@ -293,7 +311,7 @@ const routes = buildRouteMap({
           docs: { brief: "Attach to a session" },
         }),
         kill: command({
-          loader: lazy(async () => (await import("./cli/session.ts")).kill),
+          loader: lazy(() => body("session", "kill")),
           parameters: {
             flags: { yes },
             positional: {
@@ -304,7 +322,7 @@ const routes = buildRouteMap({
           docs: { brief: "Kill a session (asks first on a TTY)" },
         }),
         cleanup: command({
-          loader: lazy(async () => (await import("./cli/session.ts")).cleanup),
+          loader: lazy(() => body("session", "cleanup")),
           parameters: { flags: { dryRun, yes, json } },
           docs: { brief: "Kill prj's sessions whose worktree is gone" },
         }),
@@ -347,7 +365,8 @@ export function application(): Application<PrjContext> {
  * @param args the arguments after `prj`
  * @param io where to print (the process's terminal by default)
  */
-export async function main(args: readonly string[], io: Io = processIo()): Promise<number> {
+export async function main(args: readonly string[], io?: Io): Promise<number> {
+  io ??= await processIo();
   const exit: { code: number | undefined } = { code: undefined };
   const proc = {
     stdout: { write: (s: string) => io.raw(s) },

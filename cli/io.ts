@@ -1,7 +1,9 @@
 /** Terminal output for the CLI: plain when piped, coloured on a TTY (NO_COLOR honoured). */
-import { styleText } from "node:util";
 
-type Style = Parameters<typeof styleText>[0];
+/** The styles prj uses (names as in node:util styleText). */
+export type Style = "red" | "green" | "yellow" | "cyan" | "gray" | "bold";
+
+type StyleText = (format: Style, text: string, options: { validateStream: boolean }) => string;
 
 /** What a CLI command writes with. */
 export interface Io {
@@ -28,21 +30,25 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
   while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
 }
 
-/** The process's Io. */
-export function processIo(): Io {
+/**
+ * The process's Io. node:util (for styleText) is imported only when colour is on, which
+ * keeps piped runs of `prj` a few milliseconds faster to start.
+ */
+export async function processIo(): Promise<Io> {
   const tty = Deno.stdout.isTerminal();
   let noColor = false;
   try {
     noColor = Deno.env.get("NO_COLOR") !== undefined && Deno.env.get("NO_COLOR") !== "";
   } catch { /* no env permission: keep colour off only by TTY */ }
   const color = tty && !noColor;
+  const styleText: StyleText | undefined = color ? (await import("node:util")).styleText as StyleText : undefined;
   return {
     out: (text) => writeAll(Deno.stdout, text.endsWith("\n") ? text : text + "\n"),
     err: (text) => writeAll(Deno.stderr, text.endsWith("\n") ? text : text + "\n"),
     raw: (text) => writeAll(Deno.stdout, text),
     tty,
     interactive: Deno.stdin.isTerminal(),
-    paint: (style, text) => (color ? styleText(style, text, { validateStream: false }) : text),
+    paint: (style, text) => (styleText ? styleText(style, text, { validateStream: false }) : text),
     json: (value) => writeAll(Deno.stdout, JSON.stringify(value, null, 2) + "\n"),
   };
 }

@@ -1,20 +1,23 @@
 /** The built-in steps by name, each imported only when a run uses it. */
 import type { BuiltinStep } from "./types.ts";
+import { importLazy } from "./_lazy.ts";
 
-/** Built-in step name -> lazy module loader (literal specifiers, so `deno compile` embeds them). */
+const step = (file: string) => importLazy<{ default: BuiltinStep }>(`../steps/${file}.ts`, import.meta.url);
+
+/** Built-in step name -> lazy module loader (computed specifiers, see _lazy.ts; `deno compile` includes steps/). */
 export const BUILTIN_STEPS: Readonly<Record<string, () => Promise<{ default: BuiltinStep }>>> = {
-  "setup-environment": () => import("../steps/setup_environment.ts"),
-  "validate-prerequisites": () => import("../steps/validate_prerequisites.ts"),
-  "gather-context": () => import("../steps/gather_context.ts"),
-  "store-artifacts": () => import("../steps/store_artifacts.ts"),
-  "cleanup": () => import("../steps/cleanup.ts"),
-  "create-worktree": () => import("../steps/create_worktree.ts"),
-  "start-session": () => import("../steps/start_session.ts"),
-  "launch-agent": () => import("../steps/launch_agent.ts"),
-  "remove-worktree": () => import("../steps/remove_worktree.ts"),
-  "kill-session": () => import("../steps/kill_session.ts"),
-  "fan-out": () => import("../steps/fan_out.ts"),
-  "render-prompt": () => import("../steps/render_prompt.ts"),
+  "setup-environment": () => step("setup_environment"),
+  "validate-prerequisites": () => step("validate_prerequisites"),
+  "gather-context": () => step("gather_context"),
+  "store-artifacts": () => step("store_artifacts"),
+  "cleanup": () => step("cleanup"),
+  "create-worktree": () => step("create_worktree"),
+  "start-session": () => step("start_session"),
+  "launch-agent": () => step("launch_agent"),
+  "remove-worktree": () => step("remove_worktree"),
+  "kill-session": () => step("kill_session"),
+  "fan-out": () => step("fan_out"),
+  "render-prompt": () => step("render_prompt"),
 };
 
 /** One-line descriptions of the built-in steps, for `--dry-run` and docs. */

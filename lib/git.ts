@@ -3,10 +3,13 @@ import { PrjError } from "./errors.ts";
 import { capture } from "./process.ts";
 
 const GIT_HINT = "install git (e.g. `apt-get install git`) and try again";
+// No optional locks: prj's read-only queries (`git status` in every worktree) must never
+// take index.lock from under an agent that is committing there.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" };
 
 /** Runs git in `cwd` and returns stdout, or throws with git's own message. */
 export async function git(cwd: string, args: readonly string[], what?: string): Promise<string> {
-  const out = await capture(["git", ...args], { cwd, missingHint: GIT_HINT, env: { GIT_TERMINAL_PROMPT: "0" } });
+  const out = await capture(["git", ...args], { cwd, missingHint: GIT_HINT, env: GIT_ENV });
   if (out.code !== 0) {
     const message = out.stderr.trim().split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ??
       `exit code ${out.code}`;
@@ -17,7 +20,7 @@ export async function git(cwd: string, args: readonly string[], what?: string): 
 
 /** Like {@link git} but returns undefined instead of throwing on a non-zero exit. */
 export async function gitMaybe(cwd: string, args: readonly string[]): Promise<string | undefined> {
-  const out = await capture(["git", ...args], { cwd, missingHint: GIT_HINT, env: { GIT_TERMINAL_PROMPT: "0" } });
+  const out = await capture(["git", ...args], { cwd, missingHint: GIT_HINT, env: GIT_ENV });
   return out.code === 0 ? out.stdout : undefined;
 }
 

@@ -16,7 +16,7 @@ export interface InitResult {
   gitignoreUpdated: boolean;
 }
 
-const IGNORE_LINES = [".prj/state.db", ".prj/state.db-*", ".prj/artifacts/"];
+const IGNORE_LINES = [".prj/state.db", ".prj/state.db-*", ".prj/artifacts/", ".prj/cache/", ".prj/worktrees.lock"];
 
 /**
  * Initialises a project folder.

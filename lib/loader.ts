@@ -1,8 +1,14 @@
 /** Finds command definitions (.prj/commands, then the shipped templates), resolves `extends` and validates them. */
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { importLazy } from "./_lazy.ts";
+import { filesIn, fingerprint, readCache, writeCache } from "./_cache.ts";
+
+type Schemas = typeof import("./_schemas.ts");
+type YamlSourceModule = typeof import("./yaml_source.ts");
 import { DefinitionError, UsageError } from "./errors.ts";
 import type { Project } from "./project.ts";
-import { type CommandDefinition, CommandFile, type CommandSource, type StepDef } from "./schema.ts";
+import type { CommandDefinition, CommandFile, CommandSource, StepDef } from "./schema.ts";
 import { didYouMean } from "./suggest.ts";
 import { BUILTIN_STEPS } from "./builtins.ts";
 import { checkPlaceholder, placeholdersIn } from "./placeholders.ts";
@@ -62,7 +68,8 @@ async function locate(project: Project, name: string, templatesOnly: boolean): P
       return {
         kind: "project",
         file: display,
-        read: async () => (await import("./yaml_source.ts")).readYamlFile(file, display),
+        read: async () =>
+          (await importLazy<YamlSourceModule>("./yaml_source.ts", import.meta.url)).readYamlFile(file, display),
       };
     }
   }
@@ -73,7 +80,11 @@ async function locate(project: Project, name: string, templatesOnly: boolean): P
   return {
     kind: "template",
     file: display,
-    read: async () => (await import("./yaml_source.ts")).parseYamlBytes(new TextEncoder().encode(text), display),
+    read: async () =>
+      (await importLazy<YamlSourceModule>("./yaml_source.ts", import.meta.url)).parseYamlBytes(
+        new TextEncoder().encode(text),
+        display,
+      ),
   };
 }
 
@@ -119,7 +130,8 @@ async function resolve(project: Project, name: string, templatesOnly: boolean, s
   }
   const source = await found.read();
   const { validate } = await import("./validate.ts");
-  const data = validate(CommandFile, source);
+  const { CommandFileSchema } = await importLazy<Schemas>("./_schemas.ts", import.meta.url);
+  const data = validate(CommandFileSchema, source);
   if (data.name !== undefined && data.name !== name) {
     const { line, column } = source.locate(["name"]);
     throw new DefinitionError(
@@ -298,6 +310,24 @@ export async function loadCommand(project: Project, name: string): Promise<Comma
  * A command whose definition is invalid is listed with its error instead of failing the list.
  */
 export async function listCommands(project: Project): Promise<CommandSummary[]> {
+  // Every definition, step module and the config can change what list shows.
+  const key = fingerprint([
+    ...filesIn(path.join(project.prjDir, "commands")),
+    ...filesIn(path.join(project.prjDir, "steps")),
+    ...filesIn(path.join(project.prjDir, "prompts")),
+    path.join(project.prjDir, "config.yaml"),
+    ...(import.meta.url.startsWith("file:")
+      ? [fileURLToPath(new URL("../templates/commands.ts", import.meta.url))]
+      : []),
+  ]);
+  const cached = readCache<CommandSummary[]>(project.prjDir, "commands", key);
+  if (cached) return cached;
+  const list = await summarize(project);
+  writeCache(project.prjDir, "commands", key, list);
+  return list;
+}
+
+async function summarize(project: Project): Promise<CommandSummary[]> {
   const own = projectCommandFiles(project);
   const templates = new Set(await templateCommandNames());
   const out: CommandSummary[] = [];

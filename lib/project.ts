@@ -1,7 +1,12 @@
 /** Finds the project (.prj/ at the main worktree, also from inside a linked worktree) and loads its config. */
 import * as path from "node:path";
+import { importLazy } from "./_lazy.ts";
+import { fingerprint, readCache, writeCache } from "./_cache.ts";
+
+type Schemas = typeof import("./_schemas.ts");
+type YamlSourceModule = typeof import("./yaml_source.ts");
 import { PrjError, UsageError } from "./errors.ts";
-import { ProjectConfig } from "./schema.ts";
+import type { ProjectConfig } from "./schema.ts";
 
 /** A prj project: the main worktree that holds `.prj/`. */
 export interface Project {
@@ -92,16 +97,25 @@ export async function openProject(cwd: string = Deno.cwd()): Promise<Project> {
 /** Loads `.prj/config.yaml` (missing file: all defaults). */
 export async function loadConfig(prjDir: string): Promise<ProjectConfig> {
   const file = path.join(prjDir, "config.yaml");
+  const key = fingerprint([file]);
+  const cached = readCache<ProjectConfig>(prjDir, "config", key);
+  if (cached) return cached;
+  const { ProjectConfigSchema } = await importLazy<Schemas>("./_schemas.ts", import.meta.url);
+  let config: ProjectConfig;
   try {
     await Deno.stat(file);
-  } catch {
-    return ProjectConfig.parse({});
+    const { readYamlFile } = await importLazy<YamlSourceModule>("./yaml_source.ts", import.meta.url);
+    const { validate } = await import("./validate.ts");
+    const source = await readYamlFile(file, ".prj/config.yaml");
+    config = source.data === null || source.data === undefined
+      ? ProjectConfigSchema.parse({})
+      : validate(ProjectConfigSchema, source);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    config = ProjectConfigSchema.parse({});
   }
-  const { readYamlFile } = await import("./yaml_source.ts");
-  const { validate } = await import("./validate.ts");
-  const source = await readYamlFile(file, ".prj/config.yaml");
-  if (source.data === null || source.data === undefined) return ProjectConfig.parse({});
-  return validate(ProjectConfig, source);
+  writeCache(prjDir, "config", key, config);
+  return config;
 }
 
 /** Makes a path relative to the project for display when it is inside it. */

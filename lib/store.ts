@@ -212,8 +212,23 @@ export class Store {
         `${file} has schema version ${version}, newer than this prj understands (${SCHEMA_VERSION}); upgrade prj`,
       );
     }
-    if (version < SCHEMA_VERSION) this.#migrate();
+    if (version < SCHEMA_VERSION) this.#migrateWithRetry();
     this.reapInterrupted();
+  }
+
+  #migrateWithRetry(): void {
+    // Several processes may create the database at once; switching to WAL does not wait
+    // on the busy timeout, so retry for a while instead of failing.
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#migrate();
+        return;
+      } catch (error) {
+        if (!String(error).includes("locked") && !String(error).includes("busy") || attempt >= 200) throw error;
+        const until = Date.now() + 10 + Math.random() * 40;
+        while (Date.now() < until) { /* brief wait; the constructor is synchronous */ }
+      }
+    }
   }
 
   #userVersion(): number {
@@ -223,7 +238,8 @@ export class Store {
   #migrate(): void {
     // WAL first (it persists in the file), then migrate under a write lock so that
     // several prj processes opening a new project at once agree on one schema.
-    this.#db.exec("PRAGMA journal_mode = WAL");
+    const mode = (this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode;
+    if (mode !== "wal") this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const version = this.#userVersion();

@@ -127,6 +127,33 @@ function allocateSlot(
   });
 }
 
+/**
+ * Runs `fn` holding the project's worktree lock (an flock on `.prj/worktrees.lock`, freed
+ * by the OS if the process dies). git's own `worktree add` reads the other worktrees'
+ * admin files and fails when another process is half-way through adding one, so prj
+ * processes (parallel agents) take turns for the short git part.
+ */
+export async function withWorktreeLock<T>(project: Project, fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open(path.join(project.prjDir, "worktrees.lock"), { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    try {
+      await file.unlock();
+    } catch { /* closing releases it too */ }
+    file.close();
+  }
+}
+
+/** The port of a prj worktree, from the database alone (no git), or null when prj did not create it. */
+export function worktreePort(project: Project, store: Store, name: string): number | null {
+  const row = store.db.prepare("SELECT port_slot FROM worktrees WHERE name = ?").get(name) as
+    | { port_slot: number }
+    | undefined;
+  return row ? portFor(project, Number(row.port_slot)) : null;
+}
+
 /** `PRJ_PORT` for a slot. */
 export function portFor(project: Project, slot: number): number {
   return project.config.worktree.port_base + slot * project.config.worktree.port_stride;
@@ -232,7 +259,7 @@ export async function createWorktree(
     const addArgs = existingBranch
       ? ["worktree", "add", wtPath, branch]
       : ["worktree", "add", "-b", branch, wtPath, base];
-    await git(project.root, addArgs, "git worktree add");
+    await withWorktreeLock(project, () => git(project.root, addArgs, "git worktree add"));
     addedWorktree = true;
     for (const file of copies) {
       const target = path.join(wtPath, file);
@@ -265,17 +292,19 @@ export async function createWorktree(
     }
   } catch (error) {
     // Roll back everything this call made.
-    if (addedWorktree) await gitMaybe(project.root, ["worktree", "remove", "--force", wtPath]);
-    try {
-      Deno.removeSync(wtPath, { recursive: true });
-    } catch { /* not there */ }
-    if (!dirExisted) {
+    await withWorktreeLock(project, async () => {
+      if (addedWorktree) await gitMaybe(project.root, ["worktree", "remove", "--force", wtPath]);
       try {
-        Deno.removeSync(dir);
-      } catch { /* not empty or gone */ }
-    }
-    await gitMaybe(project.root, ["worktree", "prune"]);
-    if (!existingBranch) await gitMaybe(project.root, ["branch", "-D", branch]);
+        Deno.removeSync(wtPath, { recursive: true });
+      } catch { /* not there */ }
+      if (!dirExisted) {
+        try {
+          Deno.removeSync(dir);
+        } catch { /* not empty or gone */ }
+      }
+      await gitMaybe(project.root, ["worktree", "prune"]);
+      if (!existingBranch) await gitMaybe(project.root, ["branch", "-D", branch]);
+    });
     store.db.prepare("DELETE FROM worktrees WHERE name = ?").run(name);
     if (!options.store) store.close();
     throw error;
@@ -302,7 +331,16 @@ interface GitWorktree {
 }
 
 async function gitWorktrees(project: Project): Promise<GitWorktree[]> {
-  const out = await git(project.root, ["worktree", "list", "--porcelain"]);
+  // Another prj process may be half-way through `git worktree add`, which makes git fail
+  // to read that worktree's admin files for a moment; read again rather than fail.
+  let out: string | undefined;
+  for (let attempt = 0; out === undefined; attempt++) {
+    out = await gitMaybe(project.root, ["worktree", "list", "--porcelain"]);
+    if (out === undefined) {
+      if (attempt >= 20) out = await git(project.root, ["worktree", "list", "--porcelain"], "git worktree list");
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+  }
   const list: GitWorktree[] = [];
   for (const block of out.split("\n\n")) {
     const lines = block.split("\n").filter(Boolean);
@@ -479,21 +517,20 @@ export async function removeWorktree(
     }
     const { killSessionsOfWorktree } = await import("./sessions.ts");
     const killedSessions = await killSessionsOfWorktree(project, wt.path);
-    if (wt.exists) {
-      await git(
-        project.root,
-        ["worktree", "remove", ...(options.force ? ["--force", "--force"] : []), wt.path],
-        "git worktree remove",
-      );
-    }
-    await gitMaybe(project.root, ["worktree", "prune"]);
-    try {
-      Deno.removeSync(wt.path, { recursive: true });
-    } catch { /* removed by git */ }
     let deletedBranch = false;
-    if (!options.keepBranch && wt.branch && wt.managed) {
-      deletedBranch = (await gitMaybe(project.root, ["branch", "-D", wt.branch])) !== undefined;
-    }
+    await withWorktreeLock(project, async () => {
+      if (wt.exists) {
+        const force = options.force ? ["--force", "--force"] : [];
+        await git(project.root, ["worktree", "remove", ...force, wt.path], "git worktree remove");
+      }
+      await gitMaybe(project.root, ["worktree", "prune"]);
+      try {
+        Deno.removeSync(wt.path, { recursive: true });
+      } catch { /* removed by git */ }
+      if (!options.keepBranch && wt.branch && wt.managed) {
+        deletedBranch = (await gitMaybe(project.root, ["branch", "-D", wt.branch])) !== undefined;
+      }
+    });
     store.db.prepare("DELETE FROM worktrees WHERE name = ?").run(wt.name);
     return { name: wt.name, path: wt.path, branch: wt.branch, deletedBranch, killedSessions };
   } finally {

@@ -27,8 +27,7 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const headless = flag(ctx.with.headless, "headless");
   const invocation = agentInvocation(ctx.project, prompt, promptFile, model);
   const port = ctx.resources.worktree
-    ? (await (await import("../lib/worktrees.ts")).getWorktree(ctx.project, ctx.resources.worktree.name, ctx.store))
-      .port
+    ? (await import("../lib/worktrees.ts")).worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name)
     : null;
   const env: Record<string, string> = {
     ...ctx.env,

@@ -405,11 +405,21 @@ Deno.test("three feature-branch agents launched in parallel all finish their wor
       assert.equal(json.session, `repo-${name}`);
       assert.equal(json.worktree.branch, name);
       const wt = json.worktree.path;
-      await waitFor(
-        async () => (await git(wt, "log", "-1", "--format=%s")).trim() === `agent: work on ${name}`,
-        20000,
-        `the ${name} agent's commit`,
-      );
+      try {
+        await waitFor(
+          async () => (await git(wt, "log", "-1", "--format=%s")).trim() === `agent: work on ${name}`,
+          20000,
+          `the ${name} agent's commit`,
+        );
+      } catch (error) {
+        const pane = await new Deno.Command("tmux", {
+          args: ["-L", socket, "capture-pane", "-p", "-t", `repo-${name}`],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(pane.stdout) + new TextDecoder().decode(pane.stderr);
+        throw new Error(`${(error as Error).message}; its pane shows:\n${text}`);
+      }
       const work = await Deno.readTextFile(path.join(wt, "AGENT_WORK.md"));
       assert.match(work, /model: test-model/);
       assert.match(work, new RegExp(`# Build a feature: ${name}`));

@@ -1,0 +1,103 @@
+/** The zod schemas of command definitions and project config, imported only when a file is validated. */
+import { z } from "zod";
+import type { ArgumentDef, CommandFile, Permissions, ProjectConfig, StepDef } from "./schema.ts";
+
+const PermissionValueSchema = z.union([z.boolean(), z.array(z.string())]);
+
+/** Schema of {@link Permissions}. */
+export const PermissionsSchema: z.ZodType<Permissions> = z.strictObject({
+  read: PermissionValueSchema.optional(),
+  write: PermissionValueSchema.optional(),
+  net: PermissionValueSchema.optional(),
+  env: PermissionValueSchema.optional(),
+  run: PermissionValueSchema.optional(),
+  sys: PermissionValueSchema.optional(),
+  ffi: PermissionValueSchema.optional(),
+});
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Schema of {@link ArgumentDef}. */
+export const ArgumentDefSchema: z.ZodType<ArgumentDef, unknown> = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -"),
+  type: z.enum(["string", "number", "boolean", "path"]).default("string"),
+  required: z.boolean().default(false),
+  default: Scalar.optional(),
+  choices: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  description: z.string().optional(),
+});
+
+/** Schema of {@link StepDef}. */
+export const StepDefSchema: z.ZodType<StepDef> = z.strictObject({
+  name: z.string().min(1).optional(),
+  uses: z.string().min(1).optional(),
+  with: z.record(z.string(), z.unknown()).optional(),
+  run: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
+  shell: z.boolean().optional(),
+  timeout: z.number().positive().optional(),
+  permissions: PermissionsSchema.optional(),
+  continue_on_error: z.boolean().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  working_directory: z.string().optional(),
+  if: z.union([z.string(), z.boolean()]).optional(),
+});
+
+const StepEntry = z.preprocess(
+  (value) => (typeof value === "string" ? { uses: value } : value),
+  StepDefSchema,
+);
+const StepList = z.array(StepEntry);
+
+/** Schema of {@link CommandFile}. */
+export const CommandFileSchema: z.ZodType<CommandFile, unknown> = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a lowercase name of letters, digits, _ and -").optional(),
+  description: z.string().optional(),
+  category: z.string().optional(),
+  extends: z.string().min(1).optional(),
+  arguments: z.array(ArgumentDefSchema).optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+  prompt_file: z.string().optional(),
+  working_directory: z.string().optional(),
+  timeout: z.number().positive().optional(),
+  permissions: PermissionsSchema.optional(),
+  model: z.string().optional(),
+  pre_steps: StepList.optional(),
+  steps: StepList.optional(),
+  post_steps: StepList.optional(),
+  cleanup_on_failure: StepList.optional(),
+});
+
+const AgentConfigSchema = z.strictObject({
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).default("claude"),
+  args: z.array(z.string()).default([]),
+  model_flag: z.string().default("--model"),
+  prompt_mode: z.enum(["argument", "stdin", "file"]).default("argument"),
+  model: z.string().optional(),
+  strongest_model: z.string().optional(),
+  models: z.strictObject({
+    junior: z.string().optional(),
+    senior: z.string().optional(),
+    principal: z.string().optional(),
+  }).default({}),
+  timeout: z.number().positive().optional(),
+  kind: z.string().default("claude"),
+});
+
+const WorktreeConfigSchema = z.strictObject({
+  dir: z.string().optional(),
+  base: z.string().optional(),
+  branch_prefix: z.string().default(""),
+  copy: z.array(z.string()).default([]),
+  setup: z.array(z.union([z.string(), z.array(z.string()).min(1)])).default([]),
+  port_base: z.number().int().positive().default(3000),
+  port_stride: z.number().int().positive().default(10),
+});
+
+/** Schema of {@link ProjectConfig}. */
+export const ProjectConfigSchema: z.ZodType<ProjectConfig, unknown> = z.strictObject({
+  name: z.string().optional(),
+  permissions: PermissionsSchema.optional(),
+  agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
+  worktree: WorktreeConfigSchema.default(WorktreeConfigSchema.parse({})),
+  notify: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+});
