@@ -204,6 +204,11 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
     }),
+    mcp: command({
+      loader: lazy(() => body("mcp", "mcp")),
+      parameters: {},
+      docs: { brief: "Serve this project over MCP (stdio) for editors and agent hosts" },
+    }),
     worktree: buildRouteMap({
       routes: {
         create: command({

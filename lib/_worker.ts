@@ -62,6 +62,10 @@ async function start(message: StartMessage): Promise<void> {
         post({ type: "artifact", id, name, content });
       }),
   };
+  // console output of a step goes to its log, never to prj's stdout (which may be an MCP stream).
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    console[method] = (...parts: unknown[]) => ctx.log(...parts);
+  }
   let mod: Record<string, unknown>;
   try {
     mod = await import(message.moduleUrl);

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { GIT_ENV, makeRepo, prjArgv, removeRepo, writeCommand, writeStep } from "./helpers.ts";
+
+interface TextResult {
+  isError?: boolean;
+  content: { type: string; text: string }[];
+}
+
+async function connect(repo: string): Promise<Client> {
+  const [command, ...args] = prjArgv();
+  const transport = new StdioClientTransport({
+    command: command!,
+    args: [...args, "mcp"],
+    cwd: repo,
+    env: { ...GIT_ENV, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/" },
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "prj-test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+  onprogress?: (p: { progress: number; total?: number; message?: string }) => void,
+) {
+  const result = await client.callTool(
+    { name, arguments: args },
+    undefined,
+    onprogress ? { onprogress } : undefined,
+  ) as TextResult;
+  const text = result.content[0]?.text ?? "";
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch { /* not JSON */ }
+  return { isError: result.isError === true, text, json: json as Record<string, unknown> & unknown[] };
+}
+
+Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context over stdio", async () => {
+  const repo = await makeRepo();
+  await writeStep(
+    repo,
+    "chatty",
+    "export default (ctx) => { console.log('to the log, not stdout'); ctx.shared.set('said', true); return { output: 'chatted' }; };",
+  );
+  await writeCommand(
+    repo,
+    "mcp-demo",
+    [
+      "description: for the MCP test",
+      "arguments:",
+      "  - { name: who, required: true, description: who to greet }",
+      "  - { name: times, type: number, default: 1 }",
+      "steps:",
+      "  - chatty",
+      '  - { name: greet, run: [echo, "hi {{ args.who }}"] }',
+      "  - { name: again, run: [echo, again] }",
+    ].join("\n"),
+  );
+  const client = await connect(repo);
+  try {
+    const tools = (await client.listTools()).tools.map((t: { name: string }) => t.name).sort();
+    assert.deepEqual(tools, [
+      "list_commands",
+      "list_runs",
+      "list_sessions",
+      "list_worktrees",
+      "project_context",
+      "run_command",
+      "run_logs",
+      "run_status",
+      "show_command",
+    ]);
+
+    const list = await call(client, "list_commands");
+    const demo = (list.json as unknown as { name: string; arguments: Record<string, unknown> }[]).find((c) =>
+      c.name === "mcp-demo"
+    )!;
+    assert.deepEqual(demo.arguments, {
+      type: "object",
+      properties: { who: { type: "string", description: "who to greet" }, times: { type: "number", default: 1 } },
+      required: ["who"],
+      additionalProperties: false,
+    });
+
+    const shown = await call(client, "show_command", { name: "feature-branch" });
+    assert.equal(shown.json.name, "feature-branch");
+    const unknown = await call(client, "show_command", { name: "feature-brnach" });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.text, /Unknown command "feature-brnach"; did you mean "feature-branch"\?/);
+
+    // Bad calls are MCP errors naming the field, never a crash.
+    const missing = await call(client, "run_command", { name: "mcp-demo", arguments: {} });
+    assert.equal(missing.isError, true);
+    assert.match(missing.text, /Missing required argument for "mcp-demo": who/);
+    const badType = await call(client, "run_command", { name: "mcp-demo", arguments: { who: "x", times: "many" } });
+    assert.match(badType.text, /argument "times" of "mcp-demo": expected a number, found "many"/);
+    const badShape = await call(client, "run_command", { name: 42 });
+    assert.equal(badShape.isError, true);
+    assert.match(badShape.text, /name/);
+
+    const dry = await call(client, "run_command", { name: "mcp-demo", arguments: { who: "ann" }, dry_run: true });
+    assert.equal(dry.json.dryRun, true);
+    assert.equal((dry.json.steps as unknown as unknown[]).length, 3);
+
+    const progress: string[] = [];
+    const run = await call(
+      client,
+      "run_command",
+      { name: "mcp-demo", arguments: { who: "ann" } },
+      (p) => progress.push(`${p.progress}/${p.total} ${p.message}`),
+    );
+    assert.equal(run.isError, false, run.text);
+    assert.equal(run.json.status, "succeeded");
+    assert.deepEqual((run.json.steps as unknown as { status: string }[]).map((s) => s.status), [
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+    assert.deepEqual(progress, ["1/3 chatty succeeded", "2/3 greet succeeded", "3/3 again succeeded"]);
+    const runId = String(run.json.runId);
+
+    const status = await call(client, "run_status", { run_id: runId.slice(0, 18) });
+    assert.equal(status.json.id, runId);
+    assert.deepEqual(status.json.shared, { said: true });
+    const log = await call(client, "run_logs", { run_id: runId, step: "greet" });
+    assert.match(log.text, /hi ann/);
+    const stepLog = await call(client, "run_logs", { run_id: runId, step: "chatty" });
+    assert.match(stepLog.text, /to the log, not stdout/);
+    const runs = await call(client, "list_runs", { limit: 5 });
+    assert.equal((runs.json as unknown as { id: string }[])[0]!.id, runId);
+    const worktrees = await call(client, "list_worktrees");
+    assert.deepEqual(worktrees.json, []);
+    const context = await call(client, "project_context");
+    assert.equal(context.json.branch, "main");
+    assert.equal(context.json.root, repo);
+
+    const resources = (await client.listResources()).resources.map((r: { uri: string }) => r.uri);
+    assert.ok(resources.includes("prj://commands/mcp-demo"));
+    assert.ok(resources.includes(`prj://runs/${runId}/log`));
+    const def = await client.readResource({ uri: "prj://commands/mcp-demo" });
+    assert.equal(JSON.parse((def.contents[0] as { text: string }).text).description, "for the MCP test");
+    const runLog = await client.readResource({ uri: `prj://runs/${runId}/log` });
+    assert.match((runLog.contents[0] as { text: string }).text, /run .* of mcp-demo/);
+  } finally {
+    await client.close();
+    await removeRepo(repo);
+  }
+});
