@@ -48,6 +48,20 @@ function coerce(def: ArgumentDef, raw: string | number | boolean, command: strin
  * @param cwd the directory `path` arguments are relative to
  * @returns every declared argument that has a value (given or default)
  * @throws {UsageError} for a malformed pair, an unknown key, a bad value, or missing required arguments (all listed)
+ * @example
+ * ```ts
+ * import { initProject, loadCommand, openProject, parseArguments } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const command = await loadCommand(await openProject(dir), "feature-branch");
+ * const args = parseArguments(command, ["feature_name=login", "headless=yes"], dir);
+ * assert.equal(args.feature_name, "login");
+ * assert.equal(args.headless, true);
+ * assert.throws(() => parseArguments(command, [], dir), /Missing required argument/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function parseArguments(
   command: CommandDefinition,

@@ -1,6 +1,16 @@
 /** Typed errors: user mistakes carry an exit code and a one-line message; bugs keep their stack. */
 
-/** A mistake the user can fix; shown as one line (plus an optional hint), never a stack. */
+/** A mistake the user can fix; shown as one line (plus an optional hint), never a stack.
+ * @example A failed operation with a hint and exit code 1
+ * ```ts
+ * import { PrjError } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new PrjError("Worktree \"x\" has uncommitted changes: a.ts", { hint: "commit them" });
+ * assert.equal(error.exitCode, 1);
+ * assert.equal(error.hint, "commit them");
+ * ```
+ */
 export class PrjError extends Error {
   /** The process exit code the CLI uses for this error. */
   readonly exitCode: number;
@@ -21,7 +31,17 @@ export class PrjError extends Error {
   }
 }
 
-/** A usage mistake: bad argument, bad definition, unknown name. Exit code 2. */
+/** A usage mistake: bad argument, bad definition, unknown name. Exit code 2.
+ * @example
+ * ```ts
+ * import { PrjError, UsageError } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new UsageError("Unknown argument \"wh\"");
+ * assert.equal(error.exitCode, 2);
+ * assert.ok(error instanceof PrjError);
+ * ```
+ */
 export class UsageError extends PrjError {
   /**
    * @param message one line: what was wrong, where, what to do
@@ -33,7 +53,16 @@ export class UsageError extends PrjError {
   }
 }
 
-/** An error in a command definition or config file, with its position. Exit code 2. */
+/** An error in a command definition or config file, with its position. Exit code 2.
+ * @example
+ * ```ts
+ * import { DefinitionError } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new DefinitionError(".prj/commands/review.yaml", 7, 5, "steps[2].timout: unknown field");
+ * assert.equal(error.message, ".prj/commands/review.yaml:7:5: steps[2].timout: unknown field");
+ * ```
+ */
 export class DefinitionError extends UsageError {
   /** The file, as given (relative to the project when inside it). */
   readonly file: string;

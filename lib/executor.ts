@@ -115,7 +115,16 @@ export interface RunOptions {
   store?: Store | undefined;
 }
 
-/** A new sortable run id: `20261120-215600-x7k2`. */
+/** A new sortable run id: `20261120-215600-x7k2`.
+ *
+ * @example
+ * ```ts
+ * import { newRunId } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(newRunId(new Date("2026-11-20T21:56:00Z")), /^20261120-215600-[a-z2-9]{4}$/);
+ * ```
+ */
 export function newRunId(date: Date = new Date()): string {
   const iso = date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
   const rand = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => "abcdefghijkmnpqrstuvwxyz23456789"[b % 32])
@@ -151,6 +160,23 @@ function tryRender(text: string, values: PlaceholderValues): string {
 /**
  * Plans a run without changing anything: resolves every step, its permissions, working
  * directory, timeout, and whether it runs a program outside the sandbox.
+ *
+ * @example
+ * ```ts
+ * import { initProject, loadCommand, openProject, parseArguments, planRun } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const command = await loadCommand(project, "example");
+ * const plan = planRun(project, command, parseArguments(command, [], dir));
+ * assert.deepEqual(plan.steps.map((s) => [s.name, s.kind, s.outsideSandbox]), [
+ *   ["example", "module", false],
+ *   ["show", "program", true],
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function planRun(
   project: Project,
@@ -277,6 +303,24 @@ class LogFile {
  * @param def the command definition (see loadCommand)
  * @param options arguments, model, cancellation and progress callbacks
  * @returns how the run ended; a failed step does not throw, it sets `status`
+ * @example
+ * ```ts
+ * import { initProject, loadCommand, openProject, runCommand } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * await Deno.writeTextFile(`${dir}/.prj/commands/hello.yaml`, "steps:\n  - name: hi\n    run: [echo, hi]\n");
+ * const project = await openProject(dir);
+ * const ended: string[] = [];
+ * const result = await runCommand(project, await loadCommand(project, "hello"), {
+ *   args: {},
+ *   onEvent: (e) => e.type === "step-end" && ended.push(`${e.name} ${e.status}`),
+ * });
+ * assert.equal(result.status, "succeeded");
+ * assert.deepEqual(ended, ["hi succeeded"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function runCommand(project: Project, def: CommandDefinition, options: RunOptions): Promise<RunResult> {
   const prompt = await loadPrompt(project, def);

@@ -24,6 +24,18 @@ const IGNORE_LINES = [".prj/state.db", ".prj/state.db-*", ".prj/artifacts/", ".p
  * @param dir the folder (created if missing)
  * @param options `force` overwrites existing template files
  * @throws {UsageError} when `dir` exists and is not a folder
+ * @example
+ * ```ts
+ * import { initProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const first = await initProject(dir);
+ * assert.ok(first.created.includes(".prj/steps/example.ts"));
+ * const again = await initProject(dir);
+ * assert.deepEqual(again.created, []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function initProject(dir: string, options: { force?: boolean } = {}): Promise<InitResult> {
   const root = path.resolve(dir);

@@ -247,6 +247,18 @@ export function userStepPath(project: Project, uses: string): string {
  * @returns the resolved definition
  * @throws {UsageError} for an unknown command (with a suggestion)
  * @throws {DefinitionError} for any problem in its files, with file:line:column
+ * @example
+ * ```ts
+ * import { initProject, loadCommand, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const command = await loadCommand(await openProject(dir), "feature-branch");
+ * assert.equal(command.arguments[0]?.name, "feature_name");
+ * assert.equal(command.source.kind, "project");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function loadCommand(project: Project, name: string): Promise<CommandDefinition> {
   let resolved: Resolved;
@@ -308,6 +320,17 @@ export async function loadCommand(project: Project, name: string): Promise<Comma
 /**
  * Lists every command of a project (project commands shadow templates of the same name).
  * A command whose definition is invalid is listed with its error instead of failing the list.
+ * @example
+ * ```ts
+ * import { initProject, listCommands, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const names = (await listCommands(await openProject(dir))).map((c) => c.name);
+ * assert.ok(names.includes("code-review"));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function listCommands(project: Project): Promise<CommandSummary[]> {
   // Every definition, step module and the config can change what list shows.
@@ -362,6 +385,17 @@ async function summarize(project: Project): Promise<CommandSummary[]> {
  * Loads every command of a project.
  *
  * @throws {DefinitionError} for the first invalid definition
+ * @example
+ * ```ts
+ * import { initProject, loadCommands, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const commands = await loadCommands(await openProject(dir));
+ * assert.ok(commands.every((c) => c.steps.length + c.pre_steps.length > 0));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function loadCommands(project: Project): Promise<CommandDefinition[]> {
   const out: CommandDefinition[] = [];

@@ -57,6 +57,17 @@ function mainWorktreeOf(dir: string): string | undefined {
  *
  * @param cwd where to start
  * @returns the root and, when started inside a linked worktree, that worktree
+ * @example
+ * ```ts
+ * import { findProjectRoot, initProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * await Deno.mkdir(`${dir}/src/deep`, { recursive: true });
+ * assert.equal(findProjectRoot(`${dir}/src/deep`)?.root, dir);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function findProjectRoot(cwd: string): { root: string; currentWorktree: string | undefined } | undefined {
   let dir = path.resolve(cwd);
@@ -74,6 +85,18 @@ export function findProjectRoot(cwd: string): { root: string; currentWorktree: s
  * Opens the project containing `cwd` and validates its config.
  *
  * @throws {UsageError} when there is no project here, or the config is invalid
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * assert.equal(project.root, dir);
+ * assert.equal(project.config.agent.command, "claude");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function openProject(cwd: string = Deno.cwd()): Promise<Project> {
   const found = findProjectRoot(cwd);

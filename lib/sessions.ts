@@ -20,7 +20,16 @@ export interface SessionInfo {
   worktreeExists: boolean;
 }
 
-/** `<project>-<worktree>-<task>`, lowercase, `[a-z0-9-]` only, dashes collapsed. */
+/** `<project>-<worktree>-<task>`, lowercase, `[a-z0-9-]` only, dashes collapsed.
+ *
+ * @example
+ * ```ts
+ * import { sessionName } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sessionName("Shop", "login", "Fix Bug #12!"), "shop-login-fix-bug-12");
+ * ```
+ */
 export function sessionName(project: string, worktree: string, task?: string): string {
   return [project, worktree, task].filter((p) => p !== undefined && p !== "").join("-").toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
@@ -29,7 +38,20 @@ export function sessionName(project: string, worktree: string, task?: string): s
 const FORMAT =
   "#{session_name}\t#{session_created}\t#{session_attached}\t#{@prj_project}\t#{@prj_worktree}\t#{@prj_worktree_path}";
 
-/** Lists this project's sessions (optionally those whose name contains `pattern`). */
+/** Lists this project's sessions (optionally those whose name contains `pattern`).
+ *
+ * @example
+ * ```ts
+ * import { initProject, listSessions, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * assert.deepEqual(await listSessions(await openProject(dir)), []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function listSessions(project: Project, pattern?: string): Promise<SessionInfo[]> {
   await requireTmux();
   const out = await tmuxMaybe(["list-sessions", "-F", FORMAT]);
@@ -60,6 +82,23 @@ export async function listSessions(project: Project, pattern?: string): Promise<
  *
  * @returns the session name and whether it was created now
  * @throws {UsageError} when the worktree does not exist
+ * @example
+ * ```ts
+ * import { createSession, initProject, killSession, listSessions, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * Deno.env.set("SHELL", "/bin/sh");
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const session = await createSession(project, { name: "main", path: dir }, "docs");
+ * assert.equal(session.created, true);
+ * assert.equal((await listSessions(project))[0]?.path, dir);
+ * await killSession(project, session.name);
+ * await new Deno.Command("tmux", { args: ["-L", `prj-doc-${Deno.pid}`, "kill-server"] }).output();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function createSession(
   project: Project,
@@ -109,7 +148,25 @@ export async function findSession(project: Project, nameOrPrefix: string): Promi
   throw new UsageError(`No prj session "${nameOrPrefix}" in this project`, { hint: "see `prj session list`" });
 }
 
-/** Kills a session by name (only one of this project's). */
+/** Kills a session by name (only one of this project's).
+ *
+ * @example
+ * ```ts
+ * import { createSession, initProject, killSession, listSessions, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * Deno.env.set("SHELL", "/bin/sh");
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const { name } = await createSession(project, { name: "w", path: dir });
+ * await killSession(project, name);
+ * assert.deepEqual(await listSessions(project), []);
+ * await new Deno.Command("tmux", { args: ["-L", `prj-doc-${Deno.pid}`, "kill-server"] }).output();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function killSession(project: Project, name: string): Promise<void> {
   const session = await findSession(project, name);
   await tmux(["kill-session", "-t", `=${session.name}`], `tmux kill-session ${session.name}`);

@@ -188,7 +188,22 @@ function processAlive(pid: number, start: string | null): boolean {
   }
 }
 
-/** A connection to `.prj/state.db`. Every statement binds its parameters. */
+/** A connection to `.prj/state.db`. Every statement binds its parameters.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = new Store(`${dir}/state.db`);
+ * store.createRun({ id: "r1", command: "demo", args: {}, cwd: dir, artifactDir: dir });
+ * store.finishRun("r1", "succeeded", null, 12);
+ * assert.equal(store.getRun("r1")?.status, "succeeded");
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class Store {
   /** The database file. */
   readonly file: string;
@@ -491,7 +506,21 @@ export class Store {
   }
 }
 
-/** Opens the project's store at `<prjDir>/state.db`. */
+/** Opens the project's store at `<prjDir>/state.db`.
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject, openStore } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const store = openStore((await openProject(dir)).prjDir);
+ * assert.deepEqual(store.listRuns(), []);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export function openStore(prjDir: string): Store {
   return new Store(path.join(prjDir, "state.db"));
 }

@@ -183,6 +183,24 @@ async function filesToCopy(project: Project): Promise<string[]> {
  *
  * @throws {UsageError} for a bad name, an existing worktree or folder, an unknown base
  * @throws {PrjError} when git or a setup command fails (after rolling back)
+ * @example
+ * ```ts
+ * import { createWorktree, initProject, openProject, removeWorktree } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * const created = await createWorktree(project, "login");
+ * assert.equal(created.path, `${dir}/repo.worktrees/login`);
+ * assert.equal(created.port, 3010);
+ * await removeWorktree(project, "login");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function createWorktree(
   project: Project,
@@ -369,7 +387,27 @@ function rows(store: Store): WorktreeRow[] {
     .all() as unknown as WorktreeRow[];
 }
 
-/** Lists the project's linked worktrees (the main worktree is not listed). */
+/** Lists the project's linked worktrees (the main worktree is not listed).
+ *
+ * @example
+ * ```ts
+ * import { createWorktree, initProject, listWorktrees, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * await createWorktree(project, "a");
+ * const [a] = await listWorktrees(project);
+ * assert.equal(a?.branch, "a");
+ * assert.equal(a?.dirty, false);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function listWorktrees(project: Project, store?: Store): Promise<WorktreeInfo[]> {
   const s = store ?? openStore(project.prjDir);
   try {
@@ -467,6 +505,24 @@ async function describe(
  * Finds one worktree by name.
  *
  * @throws {UsageError} when there is none (with a suggestion)
+ *
+ * @example
+ * ```ts
+ * import { createWorktree, getWorktree, initProject, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * await createWorktree(project, "b");
+ * assert.equal((await getWorktree(project, "b")).ahead, 0);
+ * await assert.rejects(() => getWorktree(project, "c"), /No worktree "c"/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function getWorktree(project: Project, name: string, store?: Store): Promise<WorktreeInfo> {
   const all = await listWorktrees(project, store);
@@ -486,6 +542,25 @@ async function isMerged(project: Project, branch: string, base: string): Promise
  * Removes a worktree, its sessions and (unless kept) its branch, and frees its port slot.
  *
  * @throws {PrjError} for a dirty worktree or an unmerged branch without `force`, naming which
+ *
+ * @example
+ * ```ts
+ * import { createWorktree, initProject, openProject, removeWorktree } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * const { path } = await createWorktree(project, "tmp");
+ * await Deno.writeTextFile(`${path}/wip.txt`, "wip");
+ * await assert.rejects(() => removeWorktree(project, "tmp"), /uncommitted changes: wip\.txt/);
+ * assert.equal((await removeWorktree(project, "tmp", { force: true })).deletedBranch, true);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function removeWorktree(
   project: Project,
@@ -586,6 +661,33 @@ export async function pruneWorktrees(project: Project, actions: PruneAction[]): 
  * `squash` (one commit), or `rebase` (rebases the branch, then fast-forwards the base).
  *
  * @throws {PrjError} for a dirty tree or conflicts, naming the files; nothing is left half-merged
+ *
+ * @example
+ * ```ts
+ * import { createWorktree, initProject, mergeWorktree, openProject } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * await git("add", ".gitignore");
+ * await git("commit", "-q", "-m", "ignore prj state");
+ * const { path } = await createWorktree(project, "feat");
+ * await Deno.writeTextFile(`${path}/f.txt`, "f");
+ * const commit = (...a: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...a], cwd: path }).output();
+ * await commit("add", "f.txt");
+ * await commit("commit", "-q", "-m", "f");
+ * Deno.env.set("GIT_AUTHOR_NAME", "d"); Deno.env.set("GIT_AUTHOR_EMAIL", "d@d");
+ * Deno.env.set("GIT_COMMITTER_NAME", "d"); Deno.env.set("GIT_COMMITTER_EMAIL", "d@d");
+ * const merged = await mergeWorktree(project, "feat", { mode: "squash", remove: true });
+ * assert.equal(merged.removed, true);
+ * assert.equal(await Deno.readTextFile(`${dir}/repo/f.txt`), "f");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function mergeWorktree(
   project: Project,

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+// Imported the way a user imports the package: through its exports, not internal paths.
+import {
+  initProject,
+  listCommands,
+  loadCommand,
+  openProject,
+  openStore,
+  parseArguments,
+  planRun,
+  runCommand,
+  type RunEvent,
+  type StepContext,
+  VERSION,
+} from "@prunejuice/cli";
+
+Deno.test("the package's exports load a project and run a command with step events", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "prj-lib-" });
+  try {
+    await initProject(dir);
+    await Deno.writeTextFile(
+      path.join(dir, ".prj", "steps", "count.ts"),
+      "export default (ctx) => { ctx.shared.set('n', Number(ctx.args.n) * 2); return { output: 'doubled' }; };",
+    );
+    await Deno.writeTextFile(
+      path.join(dir, ".prj", "commands", "lib-demo.yaml"),
+      'arguments: [{ name: n, type: number, required: true }]\nsteps:\n  - count\n  - { name: show, run: [echo, "n={{ shared.n }}"] }\n',
+    );
+    const project = await openProject(dir);
+    assert.ok((await listCommands(project)).some((c) => c.name === "lib-demo"));
+    const command = await loadCommand(project, "lib-demo");
+    const args = parseArguments(command, ["n=21"], dir);
+    assert.equal(planRun(project, command, args).steps[0]!.kind, "module");
+    const events: RunEvent["type"][] = [];
+    const result = await runCommand(project, command, { args, onEvent: (e) => events.push(e.type) });
+    assert.equal(result.status, "succeeded");
+    assert.deepEqual(result.shared, { n: 42 });
+    assert.match(await Deno.readTextFile(result.steps[1]!.logPath), /n=42/);
+    assert.deepEqual(events.filter((e) => e !== "step-output"), [
+      "run-start",
+      "step-start",
+      "step-end",
+      "step-start",
+      "step-end",
+      "run-end",
+    ]);
+    const store = openStore(project.prjDir);
+    assert.equal(store.getRun(result.runId)?.status, "succeeded");
+    store.close();
+    // A step can be typed with the exported contract.
+    const typed: (ctx: StepContext) => void = (ctx) => ctx.log(ctx.run.id);
+    assert.equal(typeof typed, "function");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno.json: version, exports, unstable worker options, tasks and publish settings", async () => {
+  const config = JSON.parse(await Deno.readTextFile(path.resolve(import.meta.dirname!, "../deno.json")));
+  assert.equal(config.name, "@prunejuice/cli");
+  assert.equal(config.version, VERSION);
+  assert.equal(config.exports["."], "./mod.ts");
+  assert.deepEqual(config.unstable, ["worker-options"]);
+  for (const task of ["test", "ok", "bench", "compile", "demo"]) assert.ok(config.tasks[task], task);
+  assert.ok(config.publish.exclude.includes("tests/"));
+});
+
+Deno.test("the compile task bakes in the worker flag and embeds the worker, steps, templates and CLI bodies", async () => {
+  const config = JSON.parse(await Deno.readTextFile(path.resolve(import.meta.dirname!, "../deno.json")));
+  const argv: string[] = config.tasks.compile.split(/\s+/);
+  assert.equal(argv.slice(0, 2).join(" "), "deno compile");
+  assert.ok(argv.includes("--unstable-worker-options"));
+  assert.ok(argv.includes("-A"));
+  const included = argv.flatMap((a, i) => (a === "--include" ? [argv[i + 1]!] : []));
+  for (const dir of ["lib/", "steps/", "templates/", "cli/"]) assert.ok(included.includes(dir), `--include ${dir}`);
+  assert.equal(argv.at(-1), "cli.ts");
+  // Everything loaded by a computed specifier lives in an included folder.
+  const root = path.resolve(import.meta.dirname!, "..");
+  for (
+    const file of ["lib/_worker.ts", "lib/_schemas.ts", "lib/yaml_source.ts", "steps/launch_agent.ts", "cli/run.ts"]
+  ) {
+    assert.ok(included.some((d) => file.startsWith(d)), file);
+    await Deno.stat(path.join(root, file));
+  }
+});
+
+Deno.test("prj init writes the templates it imports as modules (not files next to the source)", async () => {
+  const { TEMPLATE_FILES } = await import("../templates/mod.ts");
+  const dir = await Deno.makeTempDir({ prefix: "prj-lib-" });
+  try {
+    await initProject(dir);
+    for (const [rel, content] of Object.entries(TEMPLATE_FILES)) {
+      assert.equal(await Deno.readTextFile(path.join(dir, ".prj", rel)), content, rel);
+    }
+    // No module of prj reads a template from the file system.
+    const root = path.resolve(import.meta.dirname!, "..");
+    for (const folder of ["lib", "cli", "steps"]) {
+      for (const entry of Deno.readDirSync(path.join(root, folder))) {
+        const source = await Deno.readTextFile(path.join(root, folder, entry.name));
+        assert.doesNotMatch(source, /read(Text)?File(Sync)?\([^)]*templates/, `${folder}/${entry.name}`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
