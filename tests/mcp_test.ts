@@ -125,7 +125,7 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
     assert.deepEqual(progress, ["1/3 chatty succeeded", "2/3 greet succeeded", "3/3 again succeeded"]);
     const runId = String(run.json.runId);
 
-    const status = await call(client, "run_status", { run_id: runId.slice(0, 18) });
+    const status = await call(client, "run_status", { run_id: runId.slice(0, -1) });
     assert.equal(status.json.id, runId);
     assert.deepEqual(status.json.shared, { said: true });
     const log = await call(client, "run_logs", { run_id: runId, step: "greet" });

@@ -190,7 +190,7 @@ Deno.test("step logs are written while the step runs, and prj logs --follow stre
   );
   const log = await Deno.readTextFile(path.join(repo, ".prj", "artifacts", runId, "logs", "01-ticker.log"));
   assert.doesNotMatch(log, /\ntick-2/, "the log has the first line before the step ends");
-  const follow = await prj(repo, ["logs", runId.slice(0, 17), "ticker", "--follow"]);
+  const follow = await prj(repo, ["logs", runId.slice(0, -1), "ticker", "--follow"]);
   assert.equal(follow.code, 0, follow.stderr);
   assert.match(follow.stdout, /\ntick-1\ntick-2\n/);
   assert.equal((await child.output()).code, 0);
