@@ -708,14 +708,16 @@ export async function mergeWorktree(
       },
     );
   }
-  if (wt.dirty) {
-    const files = ((await gitMaybe(wt.path, ["status", "--porcelain"])) ?? "").split("\n").filter(Boolean).map((l) =>
-      l.slice(3)
-    );
-    throw new PrjError(`Worktree "${name}" has uncommitted changes: ${files.slice(0, 5).join(", ")}`, {
+  // Untracked files (a copied .env, build output) stay in the worktree and do not affect
+  // the merge; uncommitted changes to tracked files would be left behind, so refuse those.
+  const tracked = ((await gitMaybe(wt.path, ["status", "--porcelain", "--untracked-files=no"])) ?? "")
+    .split("\n").filter(Boolean).map((l) => l.slice(3));
+  if (tracked.length > 0) {
+    throw new PrjError(`Worktree "${name}" has uncommitted changes: ${tracked.slice(0, 5).join(", ")}`, {
       hint: "commit them first",
     });
   }
+
   const current = (await gitMaybe(project.root, ["symbolic-ref", "--quiet", "--short", "HEAD"]))?.trim();
   if (current !== wt.base) {
     throw new PrjError(`The main worktree is on "${current ?? "a detached HEAD"}", not the base "${wt.base}"`, {

@@ -186,9 +186,11 @@ Deno.test("worktree merge (merge, squash, refuses conflicts and dirty trees) and
 
     const c = await wt("merge-c");
     await Deno.writeTextFile(path.join(c, "c.txt"), "c\n");
+    await Deno.writeTextFile(path.join(c, "src", "app.ts"), "export const x = 3;\n");
     r = await prj(repo, ["worktree", "merge", "merge-c"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Worktree "merge-c" has uncommitted changes: c\.txt/);
+    assert.match(r.stderr, /Worktree "merge-c" has uncommitted changes: src\/app\.ts/);
+    await git(c, "checkout", "--", "src/app.ts");
     await git(c, "add", "c.txt");
     await git(c, "commit", "-q", "-m", "c one");
     await Deno.writeTextFile(path.join(c, "c2.txt"), "c2\n");
@@ -489,6 +491,60 @@ Deno.test("launch-agent headless fails the step on a non-zero exit; a missing ag
       /agent command "no-such-agent-program" not found; install it or set agent\.command/,
     );
     assert.deepEqual(await tmuxSessions(socket), []);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("--no-copy skips copied files; merge --rebase fast-forwards the base onto the rebased branch", async () => {
+  const repo = await makeRepo();
+  try {
+    await Deno.writeTextFile(path.join(repo, ".worktreeinclude"), ".env\n");
+    await Deno.writeTextFile(path.join(repo, ".env"), "A=1\n");
+    let r = await prj(repo, ["worktree", "create", "plain", "--no-copy", "--json"]);
+    assert.deepEqual(JSON.parse(r.stdout).copied, []);
+    assert.equal(exists(path.join(JSON.parse(r.stdout).path, ".env")), false);
+    r = await prj(repo, ["worktree", "create", "reb", "--json"]);
+    const wt = JSON.parse(r.stdout).path;
+    await Deno.writeTextFile(path.join(wt, "r.txt"), "r\n");
+    await git(wt, "add", "r.txt");
+    await git(wt, "commit", "-q", "-m", "r");
+    await Deno.writeTextFile(path.join(repo, "m.txt"), "m\n");
+    await git(repo, "add", "m.txt");
+    await git(repo, "commit", "-q", "-m", "m");
+    r = await prj(repo, ["worktree", "merge", "reb", "--rebase"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /merged reb into main \(rebase\)/);
+    assert.deepEqual((await git(repo, "log", "--format=%s", "-3")).trim().split("\n"), ["r", "m", "prj init"]);
+    r = await prj(repo, ["worktree", "merge", "reb", "--squash", "--rebase"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Choose one of --squash and --rebase/);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("the agent gets the worktree's port and model; a headless agent is stopped at its timeout", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    await setConfig(repo, `agent:\n  command: ${AGENT}\n  model: cfg-model\n  timeout: 1\n`);
+    let r = await prj(repo, ["run", "feature-branch", "feature_name=ported", "headless=true", "--json"], { env });
+    assert.equal(r.code, 0, r.stdout);
+    const json = JSON.parse(r.stdout);
+    const work = await Deno.readTextFile(path.join(json.worktree.path, "AGENT_WORK.md"));
+    assert.match(work, /model: cfg-model/);
+    assert.match(work, /port: 3010/);
+    assert.match(work, new RegExp(`worktree: ${json.worktree.path}`));
+    assert.match(await Deno.readTextFile(json.steps.at(-1).logPath), /agent: committed on ported/);
+    r = await prj(repo, ["run", "feature-branch", "feature_name=slowpoke", "headless=true", "--json"], {
+      env: { ...env, AGENT_SLEEP: "20" },
+    });
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).steps.at(-1).error, "agent timed out after 1s");
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "slowpoke")), false);
   } finally {
     await killTmux(socket);
     await removeRepo(repo);

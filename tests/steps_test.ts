@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { exists, makeRepo, prj, query, removeRepo, writeCommand } from "./helpers.ts";
+
+const repo = await makeRepo();
+
+Deno.test("setup-environment records the environment, shares it and creates folders", async () => {
+  await writeCommand(
+    repo,
+    "env-setup",
+    "environment: { TOKEN_NAME: x }\nsteps:\n  - { uses: setup-environment, with: { dirs: [build/out] } }\n",
+  );
+  const r = await prj(repo, ["run", "env-setup", "--json", "--model", "m1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  const env = JSON.parse(await Deno.readTextFile(path.join(json.artifactDir, "outputs", "environment.json")));
+  assert.equal(env.deno, Deno.version.deno);
+  assert.deepEqual(env.env, ["TOKEN_NAME"]);
+  assert.equal(env.model, "m1");
+  assert.deepEqual(json.shared.environment, env);
+  assert.ok(exists(path.join(repo, "build", "out")));
+  await Deno.remove(path.join(repo, "build"), { recursive: true });
+});
+
+Deno.test("validate-prerequisites lists everything missing at once", async () => {
+  await writeCommand(
+    repo,
+    "prereq",
+    "steps:\n  - { uses: validate-prerequisites, with: { tools: [git, no-such-tool-1, no-such-tool-2], env: [PRJ_SURELY_UNSET_VAR] } }\n",
+  );
+  const r = await prj(repo, ["run", "prereq", "--json"]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    JSON.parse(r.stdout).steps[0].error,
+    'missing prerequisites: tool "no-such-tool-1" on PATH; tool "no-such-tool-2" on PATH; environment variable PRJ_SURELY_UNSET_VAR',
+  );
+  await writeCommand(repo, "prereq-clean", "steps:\n  - { uses: validate-prerequisites, with: { clean: true } }\n");
+  await Deno.writeTextFile(path.join(repo, "dirt.txt"), "x");
+  const dirty = await prj(repo, ["run", "prereq-clean", "--json"]);
+  assert.match(JSON.parse(dirty.stdout).steps[0].error, /clean checkout \(uncommitted: .*dirt\.txt/);
+  await Deno.remove(path.join(repo, "dirt.txt"));
+});
+
+Deno.test("store-artifacts copies files and folders into outputs and records them; cleanup removes paths", async () => {
+  await Deno.mkdir(path.join(repo, "report", "parts"), { recursive: true });
+  await Deno.writeTextFile(path.join(repo, "report", "summary.md"), "# summary\n");
+  await Deno.writeTextFile(path.join(repo, "report", "parts", "a.txt"), "a\n");
+  await writeCommand(
+    repo,
+    "keep",
+    [
+      "steps:",
+      "  - { uses: store-artifacts, with: { paths: [report] } }",
+      "  - { uses: store-artifacts, with: { paths: [missing.txt], optional: true } }",
+      "  - { uses: cleanup, with: { paths: [report, never-existed] } }",
+    ].join("\n"),
+  );
+  const r = await prj(repo, ["run", "keep", "--json"]);
+  assert.equal(r.code, 0, r.stdout);
+  const json = JSON.parse(r.stdout);
+  assert.equal(await Deno.readTextFile(path.join(json.artifactDir, "outputs", "report", "parts", "a.txt")), "a\n");
+  const rows = await query<{ name: string; size: number }>(
+    repo,
+    "SELECT name, size FROM artifacts WHERE run_id = ? ORDER BY name",
+    json.runId,
+  );
+  assert.deepEqual(rows.map((x) => [x.name, x.size]), [["report/parts/a.txt", 2], ["report/summary.md", 10]]);
+  assert.equal(exists(path.join(repo, "report")), false);
+  await writeCommand(repo, "escape", "steps:\n  - { uses: cleanup, with: { paths: [../outside] } }\n");
+  const bad = await prj(repo, ["run", "escape", "--json"]);
+  assert.equal(bad.code, 1);
+  assert.match(JSON.parse(bad.stdout).steps[0].error, /"\.\.\/outside" is not inside the working directory/);
+});
+
+Deno.test("continue_on_error lets the run go on; if: skips a step when it renders false", async () => {
+  await writeCommand(
+    repo,
+    "lenient",
+    [
+      "arguments: [{ name: extra, type: boolean, default: false }]",
+      "steps:",
+      '  - { name: flaky, run: ["false"], continue_on_error: true }',
+      '  - { name: optional, run: [echo, extra], if: "{{ args.extra }}" }',
+      "  - { name: last, run: [echo, done] }",
+    ].join("\n"),
+  );
+  let r = await prj(repo, ["run", "lenient", "--json"]);
+  assert.equal(r.code, 0, r.stdout);
+  let json = JSON.parse(r.stdout);
+  assert.deepEqual(json.steps.map((s: { status: string }) => s.status), ["failed", "skipped", "succeeded"]);
+  r = await prj(repo, ["run", "lenient", "extra=true", "--json"]);
+  json = JSON.parse(r.stdout);
+  assert.deepEqual(json.steps.map((s: { status: string }) => s.status), ["failed", "succeeded", "succeeded"]);
+});
+
+Deno.test("on a TTY each step gets a live line with its name, state and duration", async () => {
+  await writeCommand(
+    repo,
+    "tty",
+    'steps:\n  - { name: pause, run: [sleep, "1.2"] }\n  - { name: quick, run: [echo, fine] }\n',
+  );
+  const socket = `prj-tty-${Deno.pid}`;
+  const cmd = [Deno.execPath(), "run", "-A", path.resolve(import.meta.dirname!, "../cli.ts"), "run", "tty"].join(" ");
+  try {
+    await new Deno.Command("tmux", {
+      args: ["-L", socket, "new-session", "-d", "-s", "tty", "-x", "120", "-y", "20", "-c", repo, `${cmd}; sleep 30`],
+      env: { SHELL: "/bin/sh" },
+    }).output();
+    const capture = async () =>
+      new TextDecoder().decode(
+        (await new Deno.Command("tmux", {
+          args: ["-L", socket, "capture-pane", "-p", "-e", "-t", "tty"],
+          stdout: "piped",
+        }).output()).stdout,
+      );
+    let running = "";
+    for (let i = 0; i < 100 && !/pause\s+.*running/.test(running); i++) {
+      running = await capture();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.match(running, /pause\s+.*running \d/);
+    let done = "";
+    for (let i = 0; i < 200 && !/succeeded in/.test(done); i++) {
+      done = await capture();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.match(done, /✔.* pause.*succeeded 1\.\ds/);
+    assert.match(done, /\x1b\[3[12]m/, "coloured on a TTY");
+  } finally {
+    await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stderr: "null" }).output();
+  }
+});
+
+Deno.test({ name: "cleanup: remove the steps test repo", fn: async () => await removeRepo(repo) });
