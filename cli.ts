@@ -204,6 +204,104 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
     }),
+    task: buildRouteMap({
+      routes: {
+        add: command({
+          loader: lazy(() => body("task", "add")),
+          parameters: {
+            flags: {
+              description: { ...text, brief: "What to do", optional: true },
+              file: { ...text, brief: "Read the description from a file", optional: true },
+              role: { ...text, brief: "The role that should take it (default: any)", optional: true },
+              difficulty: {
+                kind: "enum",
+                values: ["junior", "senior", "principal"],
+                brief: "Skill level needed (default senior)",
+                optional: true,
+              },
+              complexity: {
+                kind: "enum",
+                values: ["minor", "major"],
+                brief: "minor or major (default minor)",
+                optional: true,
+              },
+              branch: { ...text, brief: "Branch to work on (default: task-<id>-<title>)", optional: true },
+              json,
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Task title", placeholder: "title" }] },
+          },
+          docs: { brief: "Add a task to the built-in queue" },
+        }),
+        list: command({
+          loader: lazy(() => body("task", "list")),
+          parameters: { flags: { status: { ...text, brief: "Only tasks with this status", optional: true }, json } },
+          docs: { brief: "List tasks" },
+        }),
+        show: command({
+          loader: lazy(() => body("task", "show")),
+          parameters: {
+            flags: { json },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Task id", placeholder: "id" }] },
+          },
+          docs: { brief: "Show a task and its history" },
+        }),
+        "set-status": command({
+          loader: lazy(() => body("task", "setStatus")),
+          parameters: {
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "Task id", placeholder: "id" }, {
+                ...text,
+                brief: "New status",
+                placeholder: "status",
+              }],
+            },
+          },
+          docs: { brief: "Set a task's status" },
+        }),
+        release: command({
+          loader: lazy(() => body("task", "release")),
+          parameters: { positional: { kind: "tuple", parameters: [{ ...text, brief: "Task id", placeholder: "id" }] } },
+          docs: { brief: "Clear a task's lock and put it back to created" },
+        }),
+      },
+      docs: { brief: "The built-in task queue" },
+    }),
+    agent: buildRouteMap({
+      routes: {
+        run: command({
+          loader: lazy(() => body("agent", "run")),
+          parameters: {
+            flags: {
+              role: { ...text, brief: "Take tasks for this role", placeholder: "role" },
+              agentId: { ...text, brief: "This agent's id (keep it across restarts to resume)", placeholder: "id" },
+              level: {
+                kind: "enum",
+                values: ["junior", "senior", "principal"],
+                brief: "Highest difficulty to take (default senior)",
+                optional: true,
+              },
+              singleTask: { kind: "boolean", brief: "Stop after one task", optional: true },
+              exitWhenEmpty: {
+                kind: "boolean",
+                brief: "Stop when there is no task instead of polling",
+                optional: true,
+              },
+              hooksDir: { ...text, brief: "Folder with pre-task, post-task and health-check hooks", optional: true },
+              poll: { ...text, brief: "Wait between polls of an empty queue (default 30s)", optional: true },
+              json: { kind: "boolean", brief: "One JSON event per line", optional: true },
+            },
+          },
+          docs: { brief: "Work through tasks: each in its own worktree, resumed after a crash" },
+        }),
+        status: command({
+          loader: lazy(() => body("agent", "status")),
+          parameters: { flags: { json } },
+          docs: { brief: "Show each local agent: task, phase, since when, last heartbeat" },
+        }),
+      },
+      docs: { brief: "Run coding agents against a task queue" },
+    }),
     mcp: command({
       loader: lazy(() => body("mcp", "mcp")),
       parameters: {},

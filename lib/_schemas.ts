@@ -93,6 +93,15 @@ const WorktreeConfigSchema = z.strictObject({
   port_stride: z.number().int().positive().default(10),
 });
 
+const AgentRunnerSchema = z.strictObject({
+  max_attempts: z.number().int().positive().default(3),
+  timeout: z.number().positive().optional(),
+  hook_timeout: z.number().positive().default(300),
+  on_hook_failure: z.enum(["release", "skip", "stop"]).default("release"),
+  health_check_minutes: z.number().positive().default(5),
+  prompt: z.string().optional(),
+});
+
 /** Schema of {@link ProjectConfig}. */
 export const ProjectConfigSchema: z.ZodType<ProjectConfig, unknown> = z.strictObject({
   name: z.string().optional(),
@@ -100,4 +109,13 @@ export const ProjectConfigSchema: z.ZodType<ProjectConfig, unknown> = z.strictOb
   agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
   worktree: WorktreeConfigSchema.default(WorktreeConfigSchema.parse({})),
   notify: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  task_source: z.enum(["builtin", "headless-pm"]).default("builtin"),
+  headless_pm: z.strictObject({
+    url: z.url(),
+    api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").default(
+      "HEADLESS_PM_API_KEY",
+    ),
+    long_poll: z.number().positive().default(180),
+  }).optional(),
+  agent_runner: AgentRunnerSchema.default(AgentRunnerSchema.parse({})),
 });

@@ -6,6 +6,7 @@ interface StartMessage {
   type: "start";
   moduleUrl: string;
   display: string;
+  mode?: "step" | "hook";
   // deno-lint-ignore no-explicit-any
   ctx: Record<string, any>;
 }
@@ -85,7 +86,10 @@ async function start(message: StartMessage): Promise<void> {
     return;
   }
   try {
-    const result = await (mod.default as (c: unknown) => unknown)(ctx);
+    // A hook receives its payload (the task) and the context; a step receives the context.
+    const result = message.mode === "hook"
+      ? await (mod.default as (p: unknown, c: unknown) => unknown)(data.payload, ctx)
+      : await (mod.default as (c: unknown) => unknown)(ctx);
     post({ type: "done", result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
   } catch (error) {
     post({ type: "error", phase: "run", error: describeError(error) });

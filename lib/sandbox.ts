@@ -96,6 +96,8 @@ export interface SandboxOptions {
   onShared: (key: string, value: unknown) => void;
   /** Stores an artifact for the step, returning its path. */
   onArtifact: (name: string, content: string | Uint8Array) => Promise<string>;
+  /** `hook`: call the default export with `ctx.payload` first (agent runner hooks). */
+  mode?: "step" | "hook";
 }
 
 /**
@@ -213,6 +215,7 @@ export function runSandboxed(options: SandboxOptions): Promise<StepResult> {
       type: "start",
       moduleUrl: pathToFileURL(options.moduleFile).href,
       display: options.display,
+      mode: options.mode ?? "step",
       ctx: options.ctx,
     });
   });

@@ -132,6 +132,32 @@ export interface WorktreeConfig {
   port_stride: number;
 }
 
+/** The `headless_pm:` section of config. */
+export interface HeadlessPmConfig {
+  /** Base URL of the Headless PM server, e.g. `http://localhost:6969`. */
+  url: string;
+  /** The environment variable that holds the API key. */
+  api_key_env: string;
+  /** Seconds the server may hold `GET /tasks/next` open (its long poll). */
+  long_poll: number;
+}
+
+/** The `agent_runner:` section of config (`prj agent run`). */
+export interface AgentRunnerConfig {
+  /** How many times a crashing agent is started on one task before the task is given back. */
+  max_attempts: number;
+  /** Seconds an agent may work on one task (none: no limit). */
+  timeout?: number | undefined;
+  /** Seconds each hook may run. */
+  hook_timeout: number;
+  /** Without a TTY, what a failing pre-task hook does: give the task back, skip the hook, or stop the runner. */
+  on_hook_failure: "release" | "skip" | "stop";
+  /** Minutes between health-check hooks. */
+  health_check_minutes: number;
+  /** The prompt for a task; `{{ task.title }}`, `{{ task.description }}`, `{{ task.id }}`, `{{ branch }}`, `{{ worktree }}`. */
+  prompt?: string | undefined;
+}
+
 /** `.prj/config.yaml`, with defaults filled in. */
 export interface ProjectConfig {
   name?: string | undefined;
@@ -139,4 +165,7 @@ export interface ProjectConfig {
   agent: AgentConfig;
   worktree: WorktreeConfig;
   notify?: string | string[] | undefined;
+  task_source: "builtin" | "headless-pm";
+  headless_pm?: HeadlessPmConfig | undefined;
+  agent_runner: AgentRunnerConfig;
 }

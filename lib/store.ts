@@ -3,7 +3,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import * as path from "node:path";
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   // v1
@@ -72,6 +72,57 @@ const MIGRATIONS: readonly string[] = [
      base TEXT,
      port_slot INTEGER NOT NULL UNIQUE,
      created_at TEXT NOT NULL,
+     run_id TEXT
+   );`,
+  // v2: the built-in task queue, and the agent runner's agents and task locks
+  `CREATE TABLE tasks (
+     id INTEGER PRIMARY KEY,
+     title TEXT NOT NULL,
+     description TEXT NOT NULL DEFAULT '',
+     role TEXT,
+     difficulty TEXT NOT NULL DEFAULT 'senior',
+     complexity TEXT NOT NULL DEFAULT 'minor',
+     status TEXT NOT NULL DEFAULT 'created',
+     branch TEXT,
+     locked_by TEXT,
+     locked_at TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX tasks_status ON tasks(status);
+   CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY,
+     task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+     at TEXT NOT NULL,
+     agent_id TEXT,
+     kind TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE TABLE agents (
+     agent_id TEXT PRIMARY KEY,
+     role TEXT NOT NULL,
+     level TEXT NOT NULL,
+     source TEXT NOT NULL,
+     pid INTEGER,
+     pid_start TEXT,
+     host TEXT,
+     started_at TEXT NOT NULL,
+     last_heartbeat TEXT,
+     task_id TEXT,
+     task_title TEXT,
+     phase TEXT NOT NULL DEFAULT 'idle',
+     phase_since TEXT NOT NULL,
+     stopped_at TEXT
+   );
+   CREATE TABLE agent_locks (
+     agent_id TEXT PRIMARY KEY,
+     source TEXT NOT NULL,
+     task_id TEXT NOT NULL,
+     task TEXT NOT NULL,
+     worktree TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     locked_at TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
      run_id TEXT
    );`,
 ];
@@ -175,7 +226,8 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-function processAlive(pid: number, start: string | null): boolean {
+/** Whether the process that recorded (pid, start time) on this host is still running. */
+export function processAlive(pid: number, start: string | null): boolean {
   if (Deno.build.os === "linux") {
     const current = processStartTime(pid);
     return current !== undefined && (start === null || current === start);

@@ -1,0 +1,114 @@
+/** `prj agent run` and `prj agent status`. */
+import type { PrjContext } from "../cli.ts";
+import type { AgentEvent, HookDecision } from "../lib/agent_runner.ts";
+import type { Level } from "../lib/tasks.ts";
+import { ago, table } from "./io.ts";
+
+function formatEvent(e: AgentEvent): string {
+  const time = e.time.slice(11, 19);
+  const task = e.task ? `task ${e.task}${e.title ? ` "${e.title}"` : ""}` : "-";
+  const elapsed = e.task ? ` +${(e.elapsedMs / 1000).toFixed(1)}s` : "";
+  return `${time} ${e.agent} ${task} [${e.phase}${elapsed}] ${e.event}${e.detail ? `: ${e.detail}` : ""}`;
+}
+
+/** `prj agent run --role r --agent-id id`. */
+export async function run(
+  this: PrjContext,
+  flags: {
+    role: string;
+    agentId: string;
+    level?: Level;
+    singleTask?: boolean;
+    exitWhenEmpty?: boolean;
+    hooksDir?: string;
+    poll?: string;
+    json?: boolean;
+  },
+): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { parseDuration } = await import("../lib/duration.ts");
+  const { runAgent } = await import("../lib/agent_runner.ts");
+  const { UsageError } = await import("../lib/errors.ts");
+  const pollMs = parseDuration(flags.poll ?? "30s", "--poll");
+  const project = await openProject();
+  if (flags.hooksDir) {
+    try {
+      if (!Deno.statSync(flags.hooksDir).isDirectory) throw new Error();
+    } catch {
+      throw new UsageError(`--hooks-dir: "${flags.hooksDir}" is not a folder`);
+    }
+  }
+  const { io } = this;
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    io.err("stopping: the current agent is stopped and its task stays locked for a resume (Ctrl-C again to quit now)");
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const ask = io.interactive && !flags.json
+    ? async (question: string): Promise<HookDecision> => {
+      const { select } = await import("@inquirer/prompts");
+      return await select<HookDecision>({
+        message: question,
+        choices: [
+          { name: "retry the hook", value: "retry" },
+          { name: "skip the hook and go on", value: "skip" },
+          { name: "release the task (give it back)", value: "release" },
+          { name: "stop the runner (keep the task locked)", value: "stop" },
+        ],
+      });
+    }
+    : undefined;
+  try {
+    const summary = await runAgent(project, {
+      role: flags.role,
+      agentId: flags.agentId,
+      level: flags.level ?? "senior",
+      singleTask: flags.singleTask ?? false,
+      exitWhenEmpty: flags.exitWhenEmpty ?? false,
+      hooksDir: flags.hooksDir,
+      pollMs,
+      signal: controller.signal,
+      ask,
+      onEvent: (e) => (flags.json ? io.out(JSON.stringify(e)) : io.out(formatEvent(e))),
+    });
+    if (!flags.json) io.out(`done ${summary.done.length} task(s), gave back ${summary.released.length}`);
+    this.exit.code = controller.signal.aborted ? 130 : summary.released.length > 0 && summary.done.length === 0 ? 1 : 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
+
+/** `prj agent status`. */
+export async function status(this: PrjContext, flags: { json?: boolean }): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { openStore } = await import("../lib/store.ts");
+  const { agentStatuses } = await import("../lib/agent_runner.ts");
+  const project = await openProject();
+  const store = openStore(project.prjDir);
+  try {
+    const agents = agentStatuses(store);
+    if (flags.json) return this.io.json(agents);
+    const { io } = this;
+    if (agents.length === 0) {
+      return io.out("no agents have run here; start one with `prj agent run --role <r> --agent-id <id>`");
+    }
+    io.out(table([
+      ["AGENT", "ROLE", "STATE", "TASK", "PHASE", "SINCE", "HEARTBEAT"].map((h) => io.paint("gray", h)),
+      ...agents.map((a) => [
+        io.paint("bold", a.agent_id),
+        `${a.role}/${a.level}`,
+        a.state === "running" ? io.paint("green", `running (pid ${a.pid})`) : io.paint("gray", "stopped"),
+        a.task_id ? `${a.task_id}${a.task_title ? ` ${a.task_title}` : ""}` : "-",
+        a.phase,
+        ago(a.phase_since),
+        ago(a.last_heartbeat),
+      ]),
+    ]));
+  } finally {
+    store.close();
+  }
+}
