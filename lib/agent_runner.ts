@@ -245,8 +245,12 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           continue;
         }
         if (conflicts.has(next.id)) {
-          // The source keeps offering a task someone else holds; wait instead of spinning.
-          await sleep(Math.min(options.pollMs, 2000), options.signal);
+          // The source keeps offering a task someone else holds: nothing is free for us now.
+          if (options.singleTask || options.exitWhenEmpty) {
+            emit("polling", "no task available (the only one offered is locked by another agent)");
+            break;
+          }
+          await sleep(options.pollMs, options.signal);
           conflicts.clear();
           continue;
         }

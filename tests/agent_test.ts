@@ -1,0 +1,410 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { AGENT, exists, git, makeRepo, prj, query, removeRepo, setConfig, spawnPrj, waitFor } from "./helpers.ts";
+import { startHeadlessPm } from "./fixtures/headless_pm_server.ts";
+import { HeadlessPmClient, LockConflict } from "../lib/tasks.ts";
+
+async function tasks(repo: string) {
+  return JSON.parse((await prj(repo, ["task", "list", "--json"])).stdout) as {
+    id: string;
+    status: string;
+    locked_by: string | null;
+    title: string;
+  }[];
+}
+
+async function agentCommits(repo: string, branch: string): Promise<string[]> {
+  return (await git(repo, "log", "--format=%s", `main..${branch}`)).split("\n").filter((l) => l.startsWith("agent:"));
+}
+
+Deno.test("task commands: add, list, show, set-status, release, with clear errors", async () => {
+  const repo = await makeRepo();
+  try {
+    await Deno.writeTextFile(path.join(repo, "spec.md"), "Build it well.\n");
+    let r = await prj(repo, [
+      "task",
+      "add",
+      "Write docs",
+      "--file",
+      "spec.md",
+      "--role",
+      "writer",
+      "--difficulty",
+      "junior",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).description, "Build it well.\n");
+    r = await prj(repo, ["task", "add", "x", "--difficulty", "guru"]);
+    assert.equal(r.code, 2);
+    r = await prj(repo, ["task", "set-status", "1", "qa_dnoe"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown status "qa_dnoe"; did you mean "qa_done"\?/);
+    r = await prj(repo, ["task", "set-status", "1", "qa_done"]);
+    assert.equal(r.code, 0);
+    r = await prj(repo, ["task", "show", "9"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /No task 9/);
+    r = await prj(repo, ["task", "list", "--status", "qa_done"]);
+    assert.match(r.stdout, /1\s+qa_done\s+writer\s+junior\s+-\s+Write docs/);
+    r = await prj(repo, ["task", "release", "1"]);
+    assert.equal(r.code, 0);
+    const shown = JSON.parse((await prj(repo, ["task", "show", "1", "--json"])).stdout);
+    assert.equal(shown.status, "created");
+    assert.deepEqual(shown.events.map((e: { kind: string }) => e.kind), ["created", "status", "released"]);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("a full loop on the built-in queue: three tasks done in order, each on its own branch with the agent's commit", async () => {
+  const repo = await makeRepo();
+  try {
+    await setConfig(repo, `agent:\n  command: ${AGENT}\n  model: everyday\n  strongest_model: strongest\n`);
+    for (
+      const [title, difficulty] of [["Add login", "junior"], ["Add search", "principal"], ["Add profile", "senior"]]
+    ) {
+      assert.equal((await prj(repo, ["task", "add", title!, "--role", "dev", "--difficulty", difficulty!])).code, 0);
+    }
+    await prj(repo, ["task", "add", "Not mine", "--role", "qa"]);
+    const r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "dev_001",
+      "--level",
+      "principal",
+      "--exit-when-empty",
+    ]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(
+      r.stdout,
+      /^\d\d:\d\d:\d\d dev_001 task 1 "Add login" \[lock \+\d+\.\ds\] locked: branch task-1-add-login$/m,
+    );
+    assert.match(r.stdout, /done 3 task\(s\), gave back 0/);
+    const list = await tasks(repo);
+    assert.deepEqual(list.map((t) => [t.id, t.status, t.locked_by]), [
+      ["1", "dev_done", null],
+      ["2", "dev_done", null],
+      ["3", "dev_done", null],
+      ["4", "created", null],
+    ]);
+    for (const [id, branch] of [["1", "task-1-add-login"], ["2", "task-2-add-search"], ["3", "task-3-add-profile"]]) {
+      assert.deepEqual(await agentCommits(repo, branch!), [`agent: work on task-${id}`]);
+    }
+    // In order: task 1, then 2, then 3.
+    const runs = await query<{ args: string; status: string; model: string }>(
+      repo,
+      "SELECT args, status, model FROM runs WHERE command = 'agent-task' ORDER BY started_at, rowid",
+    );
+    assert.deepEqual(runs.map((x) => [JSON.parse(x.args).task, x.status, x.model]), [["1", "succeeded", "everyday"], [
+      "2",
+      "succeeded",
+      "strongest",
+    ], ["3", "succeeded", "everyday"]]);
+    const shown = JSON.parse((await prj(repo, ["task", "show", "2", "--json"])).stdout);
+    assert.deepEqual(shown.events.map((e: { kind: string; detail: string }) => `${e.kind} ${e.detail ?? ""}`.trim()), [
+      "created Add search",
+      "locked",
+      `status created -> under_work: agent dev_001 in ${path.dirname(repo)}/repo.worktrees/task-2`,
+      "status under_work -> dev_done: done on branch task-2-add-search in 1 attempt(s)",
+      "comment prj agent dev_001: done on branch task-2-add-search (1 attempt(s))",
+    ]);
+    assert.deepEqual(await query(repo, "SELECT * FROM agent_locks"), []);
+    const status = JSON.parse((await prj(repo, ["agent", "status", "--json"])).stdout);
+    assert.equal(status[0].agent_id, "dev_001");
+    assert.equal(status[0].state, "stopped");
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("crash recovery: kill -9 mid-task, restart, the same task is resumed and finished; none lost, doubled or switched", async () => {
+  const repo = await makeRepo();
+  try {
+    await prj(repo, ["task", "add", "First", "--role", "dev"]);
+    await prj(repo, ["task", "add", "Second", "--role", "dev"]);
+    const child = spawnPrj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "crashy",
+      "--exit-when-empty",
+      "--json",
+    ], { AGENT_SLEEP: "2" });
+    await waitFor(
+      async () =>
+        (await query(repo, "SELECT 1 FROM agents WHERE agent_id = 'crashy' AND phase LIKE 'agent-attempt%'")).length >
+          0,
+      15000,
+      "the agent to start",
+    );
+    const status = JSON.parse((await prj(repo, ["agent", "status", "--json"])).stdout)[0];
+    assert.equal(status.state, "running");
+    assert.equal(status.task_id, "1");
+    assert.match(status.phase, /^agent-attempt-1$/);
+    child.kill("SIGKILL");
+    await child.status;
+    await new Promise((r) => setTimeout(r, 2500)); // the orphaned agent of the dead runner finishes its sleep
+    const locks = await query<{ task_id: string; attempts: number }>(
+      repo,
+      "SELECT task_id, attempts FROM agent_locks WHERE agent_id = 'crashy'",
+    );
+    assert.deepEqual(locks.map((l) => [l.task_id, l.attempts]), [["1", 1]], "the lock survives the crash");
+    const stopped = JSON.parse((await prj(repo, ["agent", "status", "--json"])).stdout)[0];
+    assert.equal(stopped.state, "stopped");
+    assert.equal(stopped.phase, "stopped holding a lock (will resume)");
+
+    const r = await prj(repo, ["agent", "run", "--role", "dev", "--agent-id", "crashy", "--exit-when-empty", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(events[0].event, "resuming the task this agent held");
+    assert.equal(events[0].task, "1");
+    assert.deepEqual([...new Set(events.map((e: { task: string | null }) => e.task).filter(Boolean))], ["1", "2"]);
+    const list = await tasks(repo);
+    assert.deepEqual(list.map((t) => [t.id, t.status]), [["1", "dev_done"], ["2", "dev_done"]]);
+    assert.deepEqual(await agentCommits(repo, "task-1-first"), ["agent: work on task-1"], "one commit: not done twice");
+    const done = await query<{ n: number }>(
+      repo,
+      "SELECT COUNT(*) AS n FROM task_events WHERE task_id = 1 AND detail LIKE '% -> dev_done%'",
+    );
+    assert.equal(done[0]!.n, 1);
+    const runs = await query<{ status: string }>(
+      repo,
+      "SELECT status FROM runs WHERE command = 'agent-task' ORDER BY started_at, rowid",
+    );
+    assert.deepEqual(runs.map((x) => x.status), ["interrupted", "succeeded", "succeeded"]);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("a crashing agent is retried on the same task, then the task is given back with a comment", async () => {
+  const repo = await makeRepo();
+  try {
+    await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  max_attempts: 2\n`);
+    await prj(repo, ["task", "add", "Doomed", "--role", "dev"]);
+    const r = await prj(repo, ["agent", "run", "--role", "dev", "--agent-id", "a1", "--exit-when-empty"], {
+      env: { AGENT_EXIT: "3" },
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /agent crashed; retrying on the same task: agent exited with code 3/);
+    assert.match(
+      r.stdout,
+      /giving the task back: agent failed 2 time\(s\) on this task; last: agent exited with code 3/,
+    );
+    const shown = JSON.parse((await prj(repo, ["task", "show", "1", "--json"])).stdout);
+    assert.equal(shown.status, "created");
+    assert.equal(shown.locked_by, null);
+    assert.ok(
+      shown.events.some((e: { kind: string; detail: string }) =>
+        e.kind === "comment" && /agent failed 2 time/.test(e.detail)
+      ),
+    );
+    const steps = await query<{ name: string; status: string }>(
+      repo,
+      "SELECT s.name, s.status FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.command = 'agent-task' ORDER BY s.idx",
+    );
+    assert.deepEqual(steps.filter((s) => s.name.startsWith("agent")).map((s) => s.name), [
+      "agent-attempt-1",
+      "agent-attempt-2",
+    ]);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("hooks: a failing pre-task hook without a TTY follows the policy; a hanging hook is stopped at its timeout", async () => {
+  const repo = await makeRepo();
+  const hooks = path.join(path.dirname(repo), "hooks");
+  try {
+    await Deno.mkdir(hooks);
+    await Deno.writeTextFile(
+      path.join(hooks, "pre-task"),
+      '#!/bin/sh\nread task\necho "checking $PRJ_TASK_ID"\nexit 4\n',
+      { mode: 0o755 },
+    );
+    await Deno.writeTextFile(
+      path.join(hooks, "post-task.ts"),
+      "export default async (payload) => { await Deno.writeTextFile(payload.worktree + '/POST_HOOK.txt', payload.task.title); };",
+    );
+    await prj(repo, ["task", "add", "Hooked", "--role", "dev"]);
+    // policy release (the default): the task is given back and not taken again by this runner.
+    let r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "h1",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /pre-task hook failed: release: pre-task hook exited with code 4/);
+    assert.equal((await tasks(repo))[0]!.status, "created");
+    // policy skip: the hook failure is skipped and the work goes on; the post-task hook runs.
+    await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  on_hook_failure: skip\n`);
+    r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "h2",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /pre-task hook failed: skip/);
+    assert.equal((await tasks(repo))[0]!.status, "dev_done");
+    assert.equal(
+      await Deno.readTextFile(path.join(path.dirname(repo), "repo.worktrees", "task-1", "POST_HOOK.txt")),
+      "Hooked",
+    );
+    // A hanging hook is stopped at hook_timeout.
+    await Deno.writeTextFile(path.join(hooks, "pre-task"), "#!/bin/sh\nsleep 30\n", { mode: 0o755 });
+    await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  hook_timeout: 1\n`);
+    await prj(repo, ["task", "add", "Hangs", "--role", "dev"]);
+    const t0 = Date.now();
+    r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "h3",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ]);
+    assert.ok(Date.now() - t0 < 15000);
+    assert.match(r.stdout, /pre-task hook failed: release: pre-task hook timed out after 1s/);
+    await Deno.remove(path.join(hooks, "pre-task"));
+    await Deno.writeTextFile(path.join(hooks, "pre-task.ts"), "export default () => new Promise(() => {});");
+    r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "h4",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ]);
+    assert.match(r.stdout, /pre-task hook failed: release: pre-task hook timed out after 1s/);
+    r = await prj(repo, ["agent", "run", "--role", "dev", "--agent-id", "h5", "--hooks-dir", path.join(hooks, "nope")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--hooks-dir: ".*nope" is not a folder/);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("Headless PM client: 401, 404, 409, 422 and the null body for no task", async () => {
+  const server = startHeadlessPm("right-key");
+  try {
+    const bad = new HeadlessPmClient({ url: server.url, apiKey: "wrong", longPoll: 1 });
+    await assert.rejects(() => bad.register("a", "dev", "senior"), /Headless PM refused the API key \(401\)/);
+    const client = new HeadlessPmClient({ url: server.url, apiKey: "right-key", longPoll: 1 });
+    assert.equal(await client.next("dev", "senior"), null);
+    await assert.rejects(() => client.lock("99", "a"), /not found \(404\)/);
+    server.addTask({ title: "t", target_role: "dev" });
+    await client.lock("1", "someone-else");
+    await assert.rejects(() => client.lock("1", "a"), (e) => e instanceof LockConflict);
+    await assert.rejects(() => client.setStatus("1", "a", "nonsense" as "created"), /rejected PUT .* \(422\)/);
+    await client.setStatus("1", "someone-else", "under_work");
+    await client.comment("1", "a", "hello");
+    assert.deepEqual(server.comments, [{ task_id: 1, agent_id: "a", comment: "hello" }]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the loop against Headless PM, with a second runner and lock conflicts: each task is done once", async () => {
+  const server = startHeadlessPm("k");
+  const repo = await makeRepo();
+  try {
+    await setConfig(
+      repo,
+      `agent:\n  command: ${AGENT}\ntask_source: headless-pm\nheadless_pm:\n  url: ${server.url}\n  api_key_env: HPM_KEY\n  long_poll: 1\n`,
+    );
+    for (const title of ["Alpha", "Beta", "Gamma", "Delta"]) server.addTask({ title, target_role: "backend_dev" });
+    // A task some other agent holds, offered anyway (stale reads): locking it must answer 409.
+    server.addTask({
+      title: "Taken",
+      target_role: "backend_dev",
+      locked_by: "outsider",
+      locked_at: new Date().toISOString(),
+    });
+    server.staleNext = true;
+    let r = await prj(repo, ["agent", "run", "--role", "backend_dev", "--agent-id", "x", "--exit-when-empty"], {
+      env: { HPM_KEY: "wrong" },
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: Headless PM refused the API key \(401\)/);
+    r = await prj(repo, ["agent", "run", "--role", "backend_dev", "--agent-id", "x", "--exit-when-empty"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: The Headless PM API key is not set: environment variable HPM_KEY is empty/);
+    const env = { HPM_KEY: "k" };
+    const [a, b] = await Promise.all([
+      prj(repo, [
+        "agent",
+        "run",
+        "--role",
+        "backend_dev",
+        "--agent-id",
+        "be_1",
+        "--exit-when-empty",
+        "--poll",
+        "1s",
+        "--json",
+      ], { env }),
+      prj(repo, [
+        "agent",
+        "run",
+        "--role",
+        "backend_dev",
+        "--agent-id",
+        "be_2",
+        "--exit-when-empty",
+        "--poll",
+        "1s",
+        "--json",
+      ], { env }),
+    ]);
+    assert.equal(a.code, 0, a.stderr + a.stdout);
+    assert.equal(b.code, 0, b.stderr + b.stdout);
+    assert.ok(server.conflicts > 0, "a lock conflict (409) happened");
+    for (const id of [1, 2, 3, 4]) {
+      const task = server.tasks[id - 1]!;
+      assert.equal(task.status, "dev_done", `task ${id}`);
+      const done = server.history.filter((h) => h.task_id === id && h.to === "dev_done");
+      assert.equal(done.length, 1, `task ${id} done once`);
+      const workers = new Set(server.history.filter((h) => h.task_id === id).map((h) => h.agent_id));
+      assert.equal(workers.size, 1, `task ${id} worked by one agent`);
+    }
+    assert.equal(server.tasks[4]!.status, "created", "the outsider's task is untouched");
+    assert.ok(server.agents.has("be_1") && server.agents.has("be_2"), "both registered");
+    assert.ok(
+      server.requests.some((q) => /GET \/api\/v1\/tasks\/next\?role=backend_dev&level=senior&timeout=1/.test(q)),
+    );
+    const events = [...a.stdout.trim().split("\n"), ...b.stdout.trim().split("\n")].map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.event === "lock conflict: another agent has this task"));
+    for (const title of ["Alpha", "Beta", "Gamma", "Delta"]) {
+      const id = server.tasks.find((t) => t.title === title)!.id;
+      assert.equal((await agentCommits(repo, `task-${id}-${title.toLowerCase()}`)).length, 1);
+    }
+    assert.ok(!exists(path.join(path.dirname(repo), "repo.worktrees", "task-5")));
+  } finally {
+    await server.close();
+    await removeRepo(repo);
+  }
+});
