@@ -294,6 +294,16 @@ const routes = buildRouteMap({
           },
           docs: { brief: "Work through tasks: each in its own worktree, resumed after a crash" },
         }),
+        resume: command({
+          loader: lazy(() => body("agent", "resume")),
+          parameters: {
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "The worktree the agent worked in", placeholder: "worktree" }],
+            },
+          },
+          docs: { brief: "Restart an agent in its session with its conversation (after a reboot or a killed tmux)" },
+        }),
         status: command({
           loader: lazy(() => body("agent", "status")),
           parameters: { flags: { json } },
@@ -301,6 +311,22 @@ const routes = buildRouteMap({
         }),
       },
       docs: { brief: "Run coding agents against a task queue" },
+    }),
+    fleet: command({
+      loader: lazy(() => body("fleet", "fleet")),
+      parameters: {
+        flags: {
+          watch: {
+            kind: "boolean",
+            brief: "Refresh in place (TTY; keys 1-9 attach, q quit) or print snapshots",
+            optional: true,
+          },
+          json,
+          interval: { ...text, brief: "Refresh interval for --watch (default 2s)", optional: true },
+          attach: { ...text, brief: "Attach to the agent in this row number, worktree or session", optional: true },
+        },
+      },
+      docs: { brief: "Every agent at a glance: state (working, waiting for input, idle, exited, gone), branch, port" },
     }),
     mcp: command({
       loader: lazy(() => body("mcp", "mcp")),
@@ -433,6 +459,7 @@ const routes = buildRouteMap({
       docs: { brief: "Manage tmux sessions" },
     }),
   },
+  aliases: { ps: "fleet" },
   docs: {
     brief: "prj - parallel agentic coding: worktrees, tmux sessions, sandboxed TypeScript steps, SQLite history",
   },

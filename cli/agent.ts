@@ -112,3 +112,21 @@ export async function status(this: PrjContext, flags: { json?: boolean }): Promi
     store.close();
   }
 }
+
+/** `prj agent resume <worktree>`. */
+export async function resume(this: PrjContext, _flags: Record<string, never>, worktree: string): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { openStore } = await import("../lib/store.ts");
+  const { resumeAgent } = await import("../lib/fleet.ts");
+  const project = await openProject();
+  const store = openStore(project.prjDir);
+  try {
+    const r = await resumeAgent(project, store, worktree);
+    this.io.out(
+      `resumed conversation ${r.agentSessionId} in session ${r.session}${r.created ? " (session created again)" : ""}`,
+    );
+    this.io.out(`attach: prj session attach ${r.session}`);
+  } finally {
+    store.close();
+  }
+}

@@ -118,4 +118,5 @@ export const ProjectConfigSchema: z.ZodType<ProjectConfig, unknown> = z.strictOb
     long_poll: z.number().positive().default(180),
   }).optional(),
   agent_runner: AgentRunnerSchema.default(AgentRunnerSchema.parse({})),
+  fleet: z.strictObject({ idle_after: z.number().positive().default(5) }).default({ idle_after: 5 }),
 });

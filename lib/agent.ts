@@ -25,15 +25,18 @@ export function agentBaseArgv(project: Project): string[] {
  * @param prompt the rendered prompt text
  * @param promptFile where the prompt was written
  * @param model the model, if any (passed with `agent.model_flag`)
+ * @param extra arguments of the agent's kind (session id, headless output), before the prompt
  */
 export function agentInvocation(
   project: Project,
   prompt: string,
   promptFile: string,
   model: string | undefined,
+  extra: readonly string[] = [],
 ): AgentInvocation {
   const argv = agentBaseArgv(project);
   if (model && project.config.agent.model_flag) argv.push(project.config.agent.model_flag, model);
+  argv.push(...extra);
   const mode = project.config.agent.prompt_mode;
   if (mode === "argument") argv.push(prompt);
   else if (mode === "file") argv.push(promptFile);
@@ -43,4 +46,39 @@ export function agentInvocation(
 /** Quotes one word for a POSIX shell. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Writes the script prj types into a tmux session to start the agent: it enters the
+ * worktree, exports the environment, runs the agent (the prompt read from its file, so
+ * nothing is quoted through tmux), and records the agent's exit code in `exitFile`; the
+ * session's shell stays after the agent exits.
+ */
+export async function writeLauncher(
+  file: string,
+  launch: {
+    cwd: string;
+    env: Record<string, string>;
+    invocation: AgentInvocation;
+    prompt?: string;
+    promptFile?: string;
+    exitFile: string;
+  },
+): Promise<void> {
+  const { invocation, prompt, promptFile } = launch;
+  const run = invocation.stdin !== undefined && promptFile
+    ? `${invocation.argv.map(shellQuote).join(" ")} < ${shellQuote(promptFile)}`
+    : invocation.argv.map((
+      a,
+    ) => (prompt !== undefined && promptFile && a === prompt ? `"$(cat ${shellQuote(promptFile)})"` : shellQuote(a)))
+      .join(" ");
+  const lines = [
+    "#!/bin/sh",
+    `cd ${shellQuote(launch.cwd)} || exit 1`,
+    ...Object.entries(launch.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    `rm -f ${shellQuote(launch.exitFile)}`,
+    run,
+    `echo $? > ${shellQuote(launch.exitFile)}`,
+  ];
+  await Deno.writeTextFile(file, lines.join("\n") + "\n", { mode: 0o755 });
 }

@@ -168,4 +168,6 @@ export interface ProjectConfig {
   task_source: "builtin" | "headless-pm";
   headless_pm?: HeadlessPmConfig | undefined;
   agent_runner: AgentRunnerConfig;
+  /** `prj fleet` settings. */
+  fleet: { idle_after: number };
 }

@@ -104,6 +104,7 @@ export async function createSession(
   project: Project,
   worktree: { name: string; path: string; port?: number | undefined },
   task?: string,
+  exactName?: string,
 ): Promise<{ name: string; created: boolean }> {
   await requireTmux();
   try {
@@ -111,7 +112,7 @@ export async function createSession(
   } catch {
     throw new UsageError(`Worktree "${worktree.name}" has no folder at "${worktree.path}"`);
   }
-  const name = sessionName(project.name, worktree.name, task);
+  const name = exactName ?? sessionName(project.name, worktree.name, task);
   if (name === "") throw new UsageError("Session name would be empty; give the worktree a name with letters or digits");
   const existing = await tmuxMaybe(["has-session", "-t", `=${name}`]);
   if (existing !== undefined) return { name, created: false };

@@ -3,7 +3,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import * as path from "node:path";
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[] = [
   // v1
@@ -124,6 +124,39 @@ const MIGRATIONS: readonly string[] = [
      locked_at TEXT NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0,
      run_id TEXT
+   );`,
+  // v3: every agent prj launched, and its state over time (prj fleet)
+  `CREATE TABLE agent_launches (
+     id INTEGER PRIMARY KEY,
+     run_id TEXT,
+     worktree TEXT,
+     worktree_path TEXT NOT NULL,
+     branch TEXT,
+     session TEXT,
+     kind TEXT NOT NULL,
+     model TEXT,
+     agent_session_id TEXT,
+     headless INTEGER NOT NULL DEFAULT 0,
+     pid INTEGER,
+     pid_start TEXT,
+     launched_at TEXT NOT NULL,
+     exit_file TEXT,
+     exit_code INTEGER,
+     result TEXT,
+     state TEXT NOT NULL DEFAULT 'working',
+     state_since TEXT NOT NULL,
+     pane_hash TEXT,
+     last_change_at TEXT,
+     last_line TEXT,
+     notified_state TEXT,
+     superseded INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE agent_state_events (
+     id INTEGER PRIMARY KEY,
+     launch_id INTEGER NOT NULL REFERENCES agent_launches(id) ON DELETE CASCADE,
+     at TEXT NOT NULL,
+     state TEXT NOT NULL,
+     detail TEXT
    );`,
 ];
 

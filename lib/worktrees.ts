@@ -607,6 +607,7 @@ export async function removeWorktree(
       }
     });
     store.db.prepare("DELETE FROM worktrees WHERE name = ?").run(wt.name);
+    (await import("./fleet.ts")).forgetWorktree(store, wt.path);
     return { name: wt.name, path: wt.path, branch: wt.branch, deletedBranch, killedSessions };
   } finally {
     if (!options.store) store.close();

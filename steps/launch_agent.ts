@@ -25,7 +25,30 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const promptFile = await ctx.artifact("prompt.md", prompt);
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
-  const invocation = agentInvocation(ctx.project, prompt, promptFile, model);
+  const { agentKind, parseStreamResult } = await import("../lib/agent_kinds.ts");
+  const kindName = ctx.project.config.agent.kind;
+  const kind = agentKind(kindName);
+  // A session id of our own lets `prj agent resume` bring the conversation back later.
+  const agentSessionId = kind.sessionIdArgs ? crypto.randomUUID() : null;
+  const extra = [
+    ...(agentSessionId ? kind.sessionIdArgs!(agentSessionId) : []),
+    ...(headless ? kind.headlessArgs : []),
+  ];
+  const invocation = agentInvocation(ctx.project, prompt, promptFile, model, extra);
+  const { recordLaunch, finishLaunch } = await import("../lib/fleet.ts");
+  const launch = (session: string | null, exitFile: string | null) =>
+    recordLaunch(ctx.store, {
+      runId: ctx.run.id,
+      worktree: ctx.resources.worktree?.name ?? null,
+      worktreePath: ctx.paths.cwd,
+      branch: ctx.resources.worktree?.branch ?? null,
+      session,
+      kind: kindName,
+      model: model ?? null,
+      agentSessionId,
+      headless,
+      exitFile,
+    });
   const port = ctx.resources.worktree
     ? (await import("../lib/worktrees.ts")).worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name)
     : null;
@@ -43,24 +66,39 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     model: model ?? null,
     headless,
     cwd: ctx.paths.cwd,
+    kind: kindName,
+    sessionId: agentSessionId,
   };
   ctx.shared.set("agent", agent);
   if (headless) {
     const { runStreaming } = await import("../lib/process.ts");
     const timeout = typeof ctx.with.timeout === "number" ? ctx.with.timeout : ctx.project.config.agent.timeout;
     ctx.log(`agent: ${agent.argv.join(" ")} (headless, in ${ctx.paths.cwd})`);
+    const launchId = launch(null, null);
+    const stdout: string[] = [];
     const exit = await runStreaming(invocation.argv, {
       cwd: ctx.paths.cwd,
       env: { ...Deno.env.toObject(), ...env },
       signal: ctx.signal,
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,
-      onLine: (line, stream) => ctx.output(line, stream),
+      onLine: (line, stream) => {
+        if (stream === "stdout") stdout.push(line);
+        ctx.output(line, stream);
+      },
       ...(invocation.stdin !== undefined ? { stdin: invocation.stdin } : {}),
     });
+    // The final stream-json `result` says how it went: success or error, turns, cost, session id.
+    const result = parseStreamResult(stdout);
+    finishLaunch(ctx.store, launchId, exit.code, result);
+    if (result) ctx.shared.set("agent_result", result);
     if (exit.stopped === "timeout") throw new Error(`agent timed out after ${timeout}s`);
     if (exit.stopped === "cancelled") throw new Error("agent was cancelled");
     if (exit.code !== 0) throw new Error(`agent exited with code ${exit.code}`);
-    return { output: "agent finished", data: { ...agent, exitCode: exit.code } };
+    if (result?.is_error) throw new Error(`agent reported an error: ${result.subtype}`);
+    return {
+      output: result ? `agent finished: ${result.subtype}, ${result.num_turns ?? "?"} turn(s)` : "agent finished",
+      data: { ...agent, exitCode: exit.code, result: result ?? null },
+    };
   }
   const session = ctx.resources.session;
   if (!session) {
@@ -72,19 +110,12 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
       `agent command "${invocation.argv[0]}" not found; install it or set agent.command in .prj/config.yaml`,
     );
   }
-  // A launcher script avoids quoting the prompt through tmux; the shell stays after the agent exits.
   const script = join(ctx.paths.artifacts, "agent.sh");
-  const lines = [
-    "#!/bin/sh",
-    `cd ${shellQuote(ctx.paths.cwd)} || exit 1`,
-    ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    invocation.stdin !== undefined
-      ? `${invocation.argv.map(shellQuote).join(" ")} < ${shellQuote(promptFile)}`
-      : invocation.argv.map((a) => (a === prompt ? `"$(cat ${shellQuote(promptFile)})"` : shellQuote(a))).join(" "),
-    `echo $? > ${shellQuote(join(ctx.paths.artifacts, "agent.exit"))}`,
-  ];
-  await Deno.writeTextFile(script, lines.join("\n") + "\n", { mode: 0o755 });
+  const exitFile = join(ctx.paths.artifacts, "agent.exit");
+  const { writeLauncher } = await import("../lib/agent.ts");
+  await writeLauncher(script, { cwd: ctx.paths.cwd, env, invocation, prompt, promptFile, exitFile });
   const { sendLine } = await import("../lib/sessions.ts");
+  launch(session, exitFile);
   await sendLine(session, `sh ${shellQuote(script)}`);
   ctx.log(`agent started in tmux session ${session}; watch it with: prj session attach ${session}`);
   return { output: `agent running in session ${session}`, data: { ...agent, session, script } };

@@ -1,0 +1,167 @@
+/** `prj fleet` (alias `prj ps`): what every agent is doing, at a glance; `--watch` refreshes and notifies. */
+import type { PrjContext } from "../cli.ts";
+import type { FleetRow } from "../lib/fleet.ts";
+import { ago, type Io, table } from "./io.ts";
+
+function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan" {
+  switch (row.state) {
+    case "working":
+      return "cyan";
+    case "waiting for input":
+      return "yellow";
+    case "idle":
+      return "gray";
+    case "exited":
+      return row.exitCode === 0 ? "green" : "red";
+    default:
+      return "red";
+  }
+}
+
+function render(io: Io, rows: FleetRow[]): string {
+  const { stateLabel } = FLEET!;
+  if (rows.length === 0) return "no agents; start one with `prj run feature-branch feature_name=<name>`";
+  return table([
+    ["#", "WORKTREE", "BRANCH", "SESSION", "AGENT", "STATE", "SINCE", "CHANGED", "+/-", "PORT", "LAST OUTPUT"].map((
+      h,
+    ) => io.paint("gray", h)),
+    ...rows.map((r, i) => [
+      String(i + 1),
+      r.worktree ?? r.worktreePath,
+      r.branch ?? "-",
+      r.session ?? (r.headless ? "(headless)" : "-"),
+      `${r.agent}${r.model ? `/${r.model}` : ""}`,
+      io.paint(stateStyle(r), stateLabel(r)),
+      ago(r.since),
+      r.changedFiles === null ? "-" : String(r.changedFiles),
+      r.ahead === null ? "-" : `+${r.ahead}/-${r.behind}`,
+      r.port === null ? "-" : String(r.port),
+      (r.lastLine ?? "").slice(0, 60),
+    ]),
+  ]);
+}
+
+let FLEET: typeof import("../lib/fleet.ts") | undefined;
+
+/** `prj fleet [--watch] [--json] [--interval 2s]`. */
+export async function fleet(
+  this: PrjContext,
+  flags: { watch?: boolean; json?: boolean; interval?: string; attach?: string },
+): Promise<void> {
+  const { openProject } = await import("../lib/project.ts");
+  const { openStore } = await import("../lib/store.ts");
+  const { parseDuration } = await import("../lib/duration.ts");
+  FLEET = await import("../lib/fleet.ts");
+  const { sampleFleet, notifyChanges, stateLabel } = FLEET;
+  const project = await openProject();
+  const store = openStore(project.prjDir);
+  const { io } = this;
+  const idleAfterMs = project.config.fleet.idle_after * 1000;
+  const intervalMs = parseDuration(flags.interval ?? "2s", "--interval");
+  try {
+    const snapshot = async () => {
+      const { rows, changes } = await sampleFleet(project, store, { idleAfterMs });
+      const notified = await notifyChanges(project, store, changes);
+      return { rows, notified };
+    };
+    if (flags.attach !== undefined) {
+      const { rows } = await snapshot();
+      const n = Number(flags.attach);
+      const row = Number.isInteger(n) && n >= 1
+        ? rows[n - 1]
+        : rows.find((r) => r.worktree === flags.attach || r.session === flags.attach);
+      const { UsageError } = await import("../lib/errors.ts");
+      if (!row?.session) {
+        throw new UsageError(`No agent "${flags.attach}" with a session in the fleet`, {
+          hint: "see `prj fleet` for row numbers",
+        });
+      }
+      return await attach(this, row.session);
+    }
+    if (!flags.watch) {
+      const { rows } = await snapshot();
+      if (flags.json) return io.json(rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })));
+      return io.out(render(io, rows));
+    }
+    // --watch: refresh in place on a TTY (keys: 1-9 attach, q quit); plain snapshots when piped.
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    Deno.addSignalListener("SIGINT", stop);
+    let selected: string | undefined;
+    let rows: FleetRow[] = [];
+    const keys = io.interactive && io.tty
+      ? readKeys(controller.signal, (key) => {
+        if (key === "q" || key === "\u0003") controller.abort();
+        else if (/^[1-9]$/.test(key) && rows[Number(key) - 1]?.session) {
+          selected = rows[Number(key) - 1]!.session!;
+          controller.abort();
+        }
+      })
+      : undefined;
+    try {
+      while (!controller.signal.aborted) {
+        const snap = await snapshot();
+        rows = snap.rows;
+        const stamp = new Date().toISOString().slice(11, 19);
+        if (flags.json) {
+          io.out(
+            JSON.stringify({
+              time: new Date().toISOString(),
+              agents: rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })),
+            }),
+          );
+        } else if (io.tty) {
+          io.raw("\x1b[H\x1b[2J");
+          io.out(`${io.paint("bold", "prj fleet")} ${stamp}  (1-9 attach, q quit)`);
+          io.out(render(io, rows));
+          if (snap.notified.length > 0) io.raw("\x07");
+        } else {
+          io.out(`-- ${stamp}`);
+          io.out(render(io, rows));
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs);
+          controller.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          }, { once: true });
+        });
+      }
+    } finally {
+      Deno.removeSignalListener("SIGINT", stop);
+      await keys;
+    }
+    if (selected) await attach(this, selected);
+  } finally {
+    store.close();
+  }
+}
+
+async function readKeys(signal: AbortSignal, onKey: (key: string) => void): Promise<void> {
+  Deno.stdin.setRaw(true);
+  const buffer = new Uint8Array(16);
+  try {
+    while (!signal.aborted) {
+      const n = await Promise.race([
+        Deno.stdin.read(buffer),
+        new Promise<null>((resolve) => signal.addEventListener("abort", () => resolve(null), { once: true })),
+      ]);
+      if (n === null) break;
+      onKey(new TextDecoder().decode(buffer.subarray(0, n)));
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+  }
+}
+
+async function attach(ctx: PrjContext, session: string): Promise<void> {
+  const { serverArgs } = await import("../lib/tmux.ts");
+  const inside = Deno.env.get("TMUX") !== undefined;
+  const status = await new Deno.Command("tmux", {
+    args: [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${session}`],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  ctx.exit.code = status.code;
+}
