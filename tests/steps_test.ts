@@ -125,7 +125,7 @@ Deno.test("on a TTY each step gets a live line with its name, state and duration
       await new Promise((r) => setTimeout(r, 30));
     }
     assert.match(done, /✔.* pause.*succeeded 1\.\ds/);
-    assert.match(done, /\x1b\[3[12]m/, "coloured on a TTY");
+    assert.ok(done.includes("\x1b[32m") || done.includes("\x1b[31m"), "coloured on a TTY");
   } finally {
     await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stderr: "null" }).output();
   }
