@@ -12,6 +12,9 @@ const ROOT = path.resolve(import.meta.dirname!, "../..");
 const MOD = path.join(ROOT, "cli.ts"); // the entry of `deno task prj` and the compiled binary
 const AGENT = path.join(ROOT, "tests", "fixtures", "agent.sh");
 const quick = Deno.args.includes("--quick");
+const onlyIndex = Deno.args.indexOf("--only");
+const only = onlyIndex >= 0 ? Deno.args[onlyIndex + 1] : undefined;
+const want = (group: string) => only === undefined || only === group;
 const N = quick ? 5 : 15;
 const ENV = {
   NO_COLOR: "1",
@@ -91,6 +94,7 @@ try {
   // --- start-up: --help and list against an empty script
   const empty = path.join(tmp, "empty.ts");
   await Deno.writeTextFile(empty, "");
+  const base = await timeMany(N, () => run([Deno.execPath(), "run", empty], tmp));
   const repo = path.join(tmp, "repo");
   await Deno.mkdir(repo);
   await sh(repo, "git", "init", "-q", "-b", "main");
@@ -110,152 +114,185 @@ try {
     path.join(repo, ".prj", "commands", "ten.yaml"),
     `steps:\n${Array(10).fill("  - noop").join("\n")}\n`,
   );
-  console.error("measuring start-up ...");
-  const base = await timeMany(N, () => run([Deno.execPath(), "run", empty], tmp));
-  rows.push({
-    what: "prj --help",
-    median: await timeMany(N, () => run(prj("--help"), repo)),
-    baselineName: "deno run empty.ts",
-    baseline: base,
-    unit: "ms",
-    target: "<= 1.5x",
-    ratio: true,
-  });
-  rows.push({
-    what: "prj list (5 templates + 20 commands)",
-    median: await timeMany(N, () => run(prj("list"), repo)),
-    baselineName: "deno run empty.ts",
-    baseline: base,
-    unit: "ms",
-    target: "<= 3x",
-    ratio: true,
-  });
-  rows.push({
-    what: "prj run ten (10 sandboxed no-op steps)",
-    median: await timeMany(N, () => run(prj("run", "ten"), repo)),
-    baselineName: "deno run empty.ts",
-    baseline: base,
-    unit: "ms",
-    target: "-",
-    ratio: true,
-  });
-
-  // --- a sandboxed no-op step against a no-op in-process call
-  console.error("measuring the sandbox ...");
-  const noop = path.join(repo, ".prj", "steps", "noop.ts");
-  const grant = resolvePermissions([], { project: repo, worktree: undefined, artifacts: tmp });
-  const ctx = {
-    run: { id: "b", command: "b" },
-    step: { name: "noop", index: 0, phase: "main" },
-    args: {},
-    with: {},
-    paths: {},
-    env: {},
-    shared: {},
-    history: [],
-  };
-  const sandboxed = async () => {
-    const t0 = performance.now();
-    await runSandboxed({
-      moduleFile: noop,
-      display: "noop.ts",
-      commandFile: "b.yaml",
-      permissions: grant,
-      ctx,
-      timeoutMs: undefined,
-      signal: new AbortController().signal,
-      onLog() {},
-      onShared() {},
-      onArtifact: () => Promise.resolve(""),
+  if (want("startup")) {
+    console.error("measuring start-up ...");
+    rows.push({
+      what: "prj --help",
+      median: await timeMany(N, () => run(prj("--help"), repo)),
+      baselineName: "deno run empty.ts",
+      baseline: base,
+      unit: "ms",
+      target: "<= 1.5x",
+      ratio: true,
     });
-    return performance.now() - t0;
-  };
-  const fn = (await import(`file://${noop}`)).default as () => void;
-  const inProcess = () => {
-    const t0 = performance.now();
-    fn();
-    return Promise.resolve(performance.now() - t0);
-  };
-  const sb = await timeMany(N * 2, sandboxed);
-  const ip = await timeMany(N * 2, inProcess);
-  rows.push({
-    what: "sandboxed no-op step (Worker)",
-    median: sb,
-    baselineName: "in-process no-op call",
-    baseline: ip,
-    unit: "ms",
-    target: "overhead < 25 ms",
-  });
-
-  // --- peak RSS of prj run
-  console.error("measuring memory ...");
-  const rss = median(await Promise.all(Array.from({ length: 3 }, () => peakRss(prj("run", "ten"), repo))));
-  const rssBase = median(
-    await Promise.all(Array.from({ length: 3 }, () => peakRss([Deno.execPath(), "run", empty], tmp))),
-  );
-  rows.push({
-    what: "peak RSS of prj run ten",
-    median: rss,
-    baselineName: "deno run empty.ts",
-    baseline: rssBase,
-    unit: "MB",
-    target: "< 120 MB",
-  });
-
-  // --- worktree + session on a 5,000-file repo against raw git worktree add + tmux new-session
-  console.error("measuring worktrees on a 5,000-file repo ...");
-  const big = path.join(tmp, "big");
-  await Deno.mkdir(big);
-  await sh(big, "git", "init", "-q", "-b", "main");
-  for (let d = 0; d < 50; d++) {
-    await Deno.mkdir(path.join(big, `dir${d}`));
-    for (let f = 0; f < 100; f++) {
-      await Deno.writeTextFile(path.join(big, `dir${d}`, `file${f}.ts`), `export const v${f} = ${d * 100 + f};\n`);
+    rows.push({
+      what: "prj list (5 templates + 20 commands)",
+      median: await timeMany(N, () => run(prj("list"), repo)),
+      baselineName: "deno run empty.ts",
+      baseline: base,
+      unit: "ms",
+      target: "<= 3x",
+      ratio: true,
+    });
+    rows.push({
+      what: "prj run ten (10 sandboxed no-op steps)",
+      median: await timeMany(N, () => run(prj("run", "ten"), repo)),
+      baselineName: "deno run empty.ts",
+      baseline: base,
+      unit: "ms",
+      target: "-",
+      ratio: true,
+    });
+  }
+  if (want("sandbox")) {
+    // --- a sandboxed no-op step against a no-op in-process call
+    console.error("measuring the sandbox ...");
+    const noop = path.join(repo, ".prj", "steps", "noop.ts");
+    const grant = resolvePermissions([], { project: repo, worktree: undefined, artifacts: tmp });
+    const ctx = {
+      run: { id: "b", command: "b" },
+      step: { name: "noop", index: 0, phase: "main" },
+      args: {},
+      with: {},
+      paths: {},
+      env: {},
+      shared: {},
+      history: [],
+    };
+    const sandboxed = async () => {
+      const t0 = performance.now();
+      await runSandboxed({
+        moduleFile: noop,
+        display: "noop.ts",
+        commandFile: "b.yaml",
+        permissions: grant,
+        ctx,
+        timeoutMs: undefined,
+        signal: new AbortController().signal,
+        onLog() {},
+        onShared() {},
+        onArtifact: () => Promise.resolve(""),
+      });
+      return performance.now() - t0;
+    };
+    const fn = (await import(`file://${noop}`)).default as () => void;
+    const inProcess = () => {
+      const t0 = performance.now();
+      fn();
+      return Promise.resolve(performance.now() - t0);
+    };
+    const sb = await timeMany(N * 2, sandboxed);
+    const ip = await timeMany(N * 2, inProcess);
+    rows.push({
+      what: "sandboxed no-op step (Worker)",
+      median: sb,
+      baselineName: "in-process no-op call",
+      baseline: ip,
+      unit: "ms",
+      target: "overhead < 25 ms",
+    });
+  }
+  if (want("memory")) {
+    // --- peak RSS of prj run
+    console.error("measuring memory ...");
+    const rss = median(await Promise.all(Array.from({ length: 3 }, () => peakRss(prj("run", "ten"), repo))));
+    const rssBase = median(
+      await Promise.all(Array.from({ length: 3 }, () => peakRss([Deno.execPath(), "run", empty], tmp))),
+    );
+    rows.push({
+      what: "peak RSS of prj run ten",
+      median: rss,
+      baselineName: "deno run empty.ts",
+      baseline: rssBase,
+      unit: "MB",
+      target: "< 120 MB",
+    });
+  }
+  if (want("worktrees")) {
+    // --- worktree + session on a 5,000-file repo against raw git worktree add + tmux new-session
+    console.error("measuring worktrees on a 5,000-file repo ...");
+    const big = path.join(tmp, "big");
+    await Deno.mkdir(big);
+    await sh(big, "git", "init", "-q", "-b", "main");
+    for (let d = 0; d < 50; d++) {
+      await Deno.mkdir(path.join(big, `dir${d}`));
+      for (let f = 0; f < 100; f++) {
+        await Deno.writeTextFile(path.join(big, `dir${d}`, `file${f}.ts`), `export const v${f} = ${d * 100 + f};\n`);
+      }
     }
-  }
-  await sh(big, "git", "add", "-A");
-  await sh(big, "git", "commit", "-q", "-m", "5000 files");
-  await sh(big, ...prj("init"));
-  await Deno.writeTextFile(path.join(big, ".prj", "config.yaml"), `agent:\n  command: ${AGENT}\n`);
-  const reps = quick ? 3 : 7;
-  const prjTimes: number[] = [];
-  const rawTimes: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    prjTimes.push(await run(prj("worktree", "create", `p${i}`, "--session"), big, { PRJ_TMUX_SOCKET: socket }));
-    const wt = path.join(tmp, "raw", `r${i}`);
-    const t0 = performance.now();
-    await sh(big, "git", "worktree", "add", "-q", "-b", `r${i}`, wt, "main");
-    await sh(big, "tmux", "-L", socket, "new-session", "-d", "-s", `raw-${i}`, "-c", wt);
-    rawTimes.push(performance.now() - t0);
-  }
-  rows.push({
-    what: "prj worktree create --session (5,000 files)",
-    median: median(prjTimes),
-    baselineName: "git worktree add + tmux new-session",
-    baseline: median(rawTimes),
-    unit: "ms",
-    target: "<= 1.5x",
-    ratio: true,
-  });
+    await sh(big, "git", "add", "-A");
+    await sh(big, "git", "commit", "-q", "-m", "5000 files");
+    await sh(big, ...prj("init"));
+    await Deno.writeTextFile(path.join(big, ".prj", "config.yaml"), `agent:\n  command: ${AGENT}\n`);
+    const reps = quick ? 3 : 7;
+    const prjTimes: number[] = [];
+    const rawTimes: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      prjTimes.push(await run(prj("worktree", "create", `p${i}`, "--session"), big, { PRJ_TMUX_SOCKET: socket }));
+      const wt = path.join(tmp, "raw", `r${i}`);
+      const t0 = performance.now();
+      await sh(big, "git", "worktree", "add", "-q", "-b", `r${i}`, wt, "main");
+      await sh(big, "tmux", "-L", socket, "new-session", "-d", "-s", `raw-${i}`, "-c", wt);
+      rawTimes.push(performance.now() - t0);
+    }
+    rows.push({
+      what: "prj worktree create --session (5,000 files)",
+      median: median(prjTimes),
+      baselineName: "git worktree add + tmux new-session",
+      baseline: median(rawTimes),
+      unit: "ms",
+      target: "<= 1.5x",
+      ratio: true,
+    });
 
-  // --- 10 worktrees + sessions + agents: fan-out at once against one after another
-  console.error("measuring 10 agents: fan-out against sequential ...");
-  const tasks = Array.from({ length: 10 }, (_, i) => `fan${i}`);
-  const fan = await run(prj("run", "parallel", `tasks=${tasks.join(",")}`), big, { PRJ_TMUX_SOCKET: socket });
-  const t0 = performance.now();
-  for (let i = 0; i < 10; i++) {
-    await run(prj("run", "feature-branch", `feature_name=seq${i}`), big, { PRJ_TMUX_SOCKET: socket });
+    // --- 10 worktrees + sessions + agents: fan-out at once against one after another
+    console.error("measuring 10 agents: fan-out against sequential ...");
+    const tasks = Array.from({ length: 10 }, (_, i) => `fan${i}`);
+    const fan = await run(prj("run", "parallel", `tasks=${tasks.join(",")}`), big, { PRJ_TMUX_SOCKET: socket });
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) {
+      await run(prj("run", "feature-branch", `feature_name=seq${i}`), big, { PRJ_TMUX_SOCKET: socket });
+    }
+    const seq = performance.now() - t0;
+    rows.push({
+      what: "10 worktrees+sessions+agents, prj run parallel",
+      median: fan,
+      baselineName: "10 x prj run feature-branch in a row",
+      baseline: seq,
+      unit: "ms",
+      target: "faster",
+      ratio: true,
+    });
   }
-  const seq = performance.now() - t0;
-  rows.push({
-    what: "10 worktrees+sessions+agents, prj run parallel",
-    median: fan,
-    baselineName: "10 x prj run feature-branch in a row",
-    baseline: seq,
-    unit: "ms",
-    target: "faster",
-    ratio: true,
-  });
+  if (want("fleet")) {
+    // --- prj fleet with 20 live sessions (agents waiting at a permission prompt)
+    console.error("measuring prj fleet with 20 live sessions ...");
+    const fleetRepo = path.join(tmp, "fleet");
+    await Deno.mkdir(fleetRepo);
+    await sh(fleetRepo, "git", "init", "-q", "-b", "main");
+    await Deno.writeTextFile(path.join(fleetRepo, "README.md"), "fleet\n");
+    await sh(fleetRepo, "git", "add", "-A");
+    await sh(fleetRepo, "git", "commit", "-q", "-m", "init");
+    await sh(fleetRepo, ...prj("init"));
+    const fake = path.join(ROOT, "tests", "fixtures", "fake_claude.sh");
+    await Deno.writeTextFile(path.join(fleetRepo, ".prj", "config.yaml"), `agent:\n  command: ${fake}\n`);
+    const fleetSocket = `${socket}-fleet`;
+    const tasks20 = Array.from({ length: 20 }, (_, i) => `agent${i}`).join(",");
+    await run(prj("run", "parallel", `tasks=${tasks20}`), fleetRepo, { PRJ_TMUX_SOCKET: fleetSocket });
+    await new Promise((r) => setTimeout(r, 1000));
+    const fleetMedian = await timeMany(N, () => run(prj("fleet"), fleetRepo, { PRJ_TMUX_SOCKET: fleetSocket }));
+    await new Deno.Command("tmux", { args: ["-L", fleetSocket, "kill-server"], stdout: "null", stderr: "null" })
+      .output();
+    rows.push({
+      what: "prj fleet, 20 live sessions",
+      median: fleetMedian,
+      baselineName: "deno run empty.ts",
+      baseline: base,
+      unit: "ms",
+      target: "< 300 ms",
+      ratio: true,
+    });
+  }
 } finally {
   await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stdout: "null", stderr: "null" }).output()
     .catch(() => {});
