@@ -238,6 +238,42 @@ export function createMcpServer(project: Project): McpServer {
     inputSchema: {},
   }, () => guarded(async () => text(await (await import("./sessions.ts")).listSessions(project))));
 
+  server.registerTool("fleet", {
+    title: "Fleet",
+    description: "Every agent prj launched and its state: working, waiting for input, idle, exited (code), gone",
+    inputSchema: {},
+  }, () =>
+    guarded(async () => {
+      const { sampleFleet, notifyChanges, stateLabel } = await import("./fleet.ts");
+      const { openStore } = await lib.store();
+      const store = openStore(project.prjDir);
+      try {
+        const { rows, changes } = await sampleFleet(project, store, {
+          idleAfterMs: project.config.fleet.idle_after * 1000,
+        });
+        await notifyChanges(project, store, changes);
+        return text(rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })));
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool("list_tasks", {
+    title: "List tasks",
+    description: "The built-in task queue (prj task list)",
+    inputSchema: { status: z.string().optional() },
+  }, ({ status }: { status?: string | undefined }) =>
+    guarded(async () => {
+      const { openStore } = await lib.store();
+      const { TaskQueue } = await import("./tasks.ts");
+      const store = openStore(project.prjDir);
+      try {
+        return text(new TaskQueue(store).list(status));
+      } finally {
+        store.close();
+      }
+    }));
+
   server.registerTool("project_context", {
     title: "Project context",
     description: "The project's branch, head and dirty files",

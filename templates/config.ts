@@ -17,6 +17,7 @@ agent:
   # strongest_model: opus     # for principal-level tasks
   # prompt_mode: argument     # argument | stdin | file
   # timeout: 3600             # seconds, for headless runs
+  # kind: claude              # claude (session ids, resume, stream-json) or generic
 
 worktree:
   # dir: ../my-repo.worktrees # where worktrees go (default: a sibling <repo>.worktrees folder)
@@ -26,4 +27,18 @@ worktree:
   setup: []                   # commands run in a new worktree, e.g. ["npm ci"]
   port_base: 3000             # PRJ_PORT = port_base + slot * port_stride
   port_stride: 10
+
+# Run when an agent starts waiting for input or exits (prj fleet notices it).
+# notify: 'notify-send "$PRJ_MESSAGE"'
+# fleet:
+#   idle_after: 5             # seconds of unchanged output before an agent reads as idle
+
+# prj agent run: where tasks come from (builtin: prj task add ...; or a Headless PM server)
+# task_source: builtin
+# headless_pm:
+#   url: http://localhost:6969
+#   api_key_env: HEADLESS_PM_API_KEY
+# agent_runner:
+#   max_attempts: 3
+#   on_hook_failure: release  # release | skip | stop (without a TTY)
 `;

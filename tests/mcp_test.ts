@@ -66,9 +66,11 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
   try {
     const tools = (await client.listTools()).tools.map((t: { name: string }) => t.name).sort();
     assert.deepEqual(tools, [
+      "fleet",
       "list_commands",
       "list_runs",
       "list_sessions",
+      "list_tasks",
       "list_worktrees",
       "project_context",
       "run_command",
@@ -136,6 +138,8 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
     assert.equal((runs.json as unknown as { id: string }[])[0]!.id, runId);
     const worktrees = await call(client, "list_worktrees");
     assert.deepEqual(worktrees.json, []);
+    assert.deepEqual((await call(client, "fleet")).json, []);
+    assert.deepEqual((await call(client, "list_tasks")).json, []);
     const context = await call(client, "project_context");
     assert.equal(context.json.branch, "main");
     assert.equal(context.json.root, repo);
