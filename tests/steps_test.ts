@@ -103,7 +103,22 @@ Deno.test("on a TTY each step gets a live line with its name, state and duration
   const cmd = [Deno.execPath(), "run", "-A", path.resolve(import.meta.dirname!, "../cli.ts"), "run", "tty"].join(" ");
   try {
     await new Deno.Command("tmux", {
-      args: ["-L", socket, "new-session", "-d", "-s", "tty", "-x", "120", "-y", "20", "-c", repo, `${cmd}; sleep 30`],
+      // Colour is on only where NO_COLOR is unset (CI sets it for the test run).
+      args: [
+        "-L",
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "tty",
+        "-x",
+        "120",
+        "-y",
+        "20",
+        "-c",
+        repo,
+        `env -u NO_COLOR ${cmd}; sleep 30`,
+      ],
       env: { SHELL: "/bin/sh" },
     }).output();
     const capture = async () =>
