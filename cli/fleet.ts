@@ -76,7 +76,7 @@ export async function fleet(
           hint: "see `prj fleet` for row numbers",
         });
       }
-      return await attach(this, row.session);
+      return await (await import("./session.ts")).attachTo(this, row.session);
     }
     if (!flags.watch) {
       const { rows } = await snapshot();
@@ -131,7 +131,7 @@ export async function fleet(
       Deno.removeSignalListener("SIGINT", stop);
       await keys;
     }
-    if (selected) await attach(this, selected);
+    if (selected) await (await import("./session.ts")).attachTo(this, selected);
   } finally {
     store.close();
   }
@@ -152,16 +152,4 @@ async function readKeys(signal: AbortSignal, onKey: (key: string) => void): Prom
   } finally {
     Deno.stdin.setRaw(false);
   }
-}
-
-async function attach(ctx: PrjContext, session: string): Promise<void> {
-  const { serverArgs } = await import("../lib/tmux.ts");
-  const inside = Deno.env.get("TMUX") !== undefined;
-  const status = await new Deno.Command("tmux", {
-    args: [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${session}`],
-    stdin: "inherit",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn().status;
-  ctx.exit.code = status.code;
 }

@@ -43,7 +43,8 @@ export async function list(this: PrjContext, flags: { json?: boolean }, pattern?
   ]));
 }
 
-async function attachTo(ctx: PrjContext, name: string): Promise<void> {
+/** Attaches this terminal to a session (switches the client when already inside tmux). */
+export async function attachTo(ctx: PrjContext, name: string): Promise<void> {
   const { serverArgs } = await import("../lib/tmux.ts");
   const inside = Deno.env.get("TMUX") !== undefined;
   const args = [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${name}`];

@@ -414,13 +414,28 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
     runController.abort("timeout");
   }, def.timeout * 1000);
 
+  /** Keeps a step's outcome for later steps and run.json, and reports it. */
+  const recordOutcome = (outcome: StepOutcome): StepOutcome => {
+    outcomes.push(outcome);
+    emit({
+      type: "step-end",
+      index: outcome.index,
+      name: outcome.name,
+      status: outcome.status,
+      durationMs: outcome.durationMs,
+      output: outcome.output,
+      error: outcome.error,
+    });
+    return outcome;
+  };
+
   const runStep = async (planned: PlannedStep, signal: AbortSignal): Promise<StepOutcome> => {
     const step = planned.def;
     const logPath = path.join(logsDir, `${String(planned.index + 1).padStart(2, "0")}-${slug(planned.name)}.log`);
     if (step.if !== undefined && !truthy(typeof step.if === "boolean" ? step.if : render(step.if, values))) {
       store.skipStep({ runId, idx: planned.index, phase: planned.phase, name: planned.name, kind: planned.kind });
       log(`step ${planned.index + 1} ${planned.name} skipped (if: ${JSON.stringify(step.if)} is false)`);
-      const outcome: StepOutcome = {
+      return recordOutcome({
         index: planned.index,
         name: planned.name,
         phase: planned.phase,
@@ -428,17 +443,7 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
         durationMs: 0,
         output: "condition is false",
         logPath,
-      };
-      outcomes.push(outcome);
-      emit({
-        type: "step-end",
-        index: planned.index,
-        name: planned.name,
-        status: "skipped",
-        durationMs: 0,
-        output: outcome.output,
       });
-      return outcome;
     }
     const stepLog = new LogFile(logPath);
     store.startStep({
@@ -649,7 +654,7 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
     log(
       `step ${planned.index + 1} ${planned.name} ${status} in ${Math.round(durationMs)}ms${error ? `: ${error}` : ""}`,
     );
-    const outcome: StepOutcome = {
+    const outcome = recordOutcome({
       index: planned.index,
       name: planned.name,
       phase: planned.phase,
@@ -659,16 +664,6 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
       data: result.data,
       error,
       logPath,
-    };
-    outcomes.push(outcome);
-    emit({
-      type: "step-end",
-      index: planned.index,
-      name: planned.name,
-      status,
-      durationMs,
-      output: result.output,
-      error,
     });
     writeRunJson("running");
     return outcome;

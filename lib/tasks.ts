@@ -66,34 +66,16 @@ function now(): string {
   return new Date().toISOString();
 }
 
-interface TaskRow {
+/** A row of the `tasks` table: a task with a numeric id and its times. */
+interface TaskRow extends Omit<Task, "id"> {
   id: number;
-  title: string;
-  description: string;
-  role: string | null;
-  difficulty: Level;
-  complexity: "minor" | "major";
-  status: string;
-  branch: string | null;
-  locked_by: string | null;
-  locked_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
 function toTask(row: TaskRow): Task {
-  return {
-    id: String(row.id),
-    title: row.title,
-    description: row.description,
-    role: row.role,
-    difficulty: row.difficulty,
-    complexity: row.complexity,
-    status: row.status,
-    branch: row.branch,
-    locked_by: row.locked_by,
-    locked_at: row.locked_at,
-  };
+  const { id, created_at: _created, updated_at: _updated, ...rest } = row;
+  return { ...rest, id: String(id) };
 }
 
 /** One entry of a task's history. */
