@@ -8,7 +8,7 @@ import { mapStrings, type PlaceholderValues, render } from "./placeholders.ts";
 import { describePermissions, type ResolvedPermissions, resolvePermissions } from "./permissions.ts";
 import { BUILTIN_STEPS } from "./builtins.ts";
 import { userStepPath } from "./loader.ts";
-import type { BuiltinContext, RunWorktree, StepContext, StepHistoryEntry, StepResult } from "./types.ts";
+import type { BuiltinContext, RunWorktree, StepHistoryEntry, StepResult } from "./types.ts";
 
 /** The phases of a run, in order; `cleanup` runs only after a failure. */
 export type Phase = "pre" | "main" | "post" | "cleanup";
@@ -811,5 +811,3 @@ async function teardown(
     }
   }
 }
-
-export type { StepContext };

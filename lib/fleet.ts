@@ -320,13 +320,6 @@ export async function sampleFleet(
   return { rows, changes };
 }
 
-/** The recorded state changes of one launch, oldest first. */
-export function stateHistory(store: Store, launchId: number): { at: string; state: string; detail: string | null }[] {
-  return store.db.prepare("SELECT at, state, detail FROM agent_state_events WHERE launch_id = ? ORDER BY id").all(
-    launchId,
-  ) as unknown as { at: string; state: string; detail: string | null }[];
-}
-
 /**
  * Runs the configured `notify` command for agents that started waiting for input or
  * exited, once per change (a change already notified by another prj process is skipped).

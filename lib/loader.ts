@@ -277,7 +277,6 @@ export async function loadCommand(project: Project, name: string): Promise<Comma
   for (const list of STEP_LISTS) {
     (d[list] ?? []).forEach((step, i) => stepCheck(project, resolved, list, i, step, argNames));
   }
-  const top = resolved.sources.get(resolved.file)!;
   if ((d.pre_steps ?? []).length + (d.steps ?? []).length + (d.post_steps ?? []).length === 0) {
     throw new DefinitionError(resolved.file, 1, 1, "steps: the command has no steps; add at least one");
   }
@@ -294,7 +293,6 @@ export async function loadCommand(project: Project, name: string): Promise<Comma
       }
     }
   }
-  void top;
   const source: CommandSource = { kind: resolved.kind, file: resolved.file, chain: resolved.chain };
   const def: CommandDefinition = {
     name,

@@ -5,7 +5,7 @@ import { fingerprint, readCache, writeCache } from "./_cache.ts";
 
 type Schemas = typeof import("./_schemas.ts");
 type YamlSourceModule = typeof import("./yaml_source.ts");
-import { PrjError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 import type { ProjectConfig } from "./schema.ts";
 
 /** A prj project: the main worktree that holds `.prj/`. */
@@ -139,18 +139,4 @@ export async function loadConfig(prjDir: string): Promise<ProjectConfig> {
   }
   writeCache(prjDir, "config", key, config);
   return config;
-}
-
-/** Makes a path relative to the project for display when it is inside it. */
-export function displayPath(project: Project, p: string): string {
-  const rel = path.relative(project.root, p);
-  return rel.startsWith("..") || path.isAbsolute(rel) ? p : rel || ".";
-}
-
-/** Throws a clear error when a required path is outside the project. */
-export function assertInside(root: string, p: string, what: string): void {
-  const rel = path.relative(root, p);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new PrjError(`${what} "${p}" is outside the project "${root}"`);
-  }
 }
