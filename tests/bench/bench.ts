@@ -126,6 +126,15 @@ try {
       ratio: true,
     });
     rows.push({
+      what: "prj --help via mod.ts (the JSR entry)",
+      median: await timeMany(N, () => run([Deno.execPath(), "run", "-A", path.join(ROOT, "mod.ts"), "--help"], repo)),
+      baselineName: "deno run empty.ts",
+      baseline: base,
+      unit: "ms",
+      target: "-",
+      ratio: true,
+    });
+    rows.push({
       what: "prj list (5 templates + 20 commands)",
       median: await timeMany(N, () => run(prj("list"), repo)),
       baselineName: "deno run empty.ts",
