@@ -1,7 +1,7 @@
 /**
  * The end-to-end demo: makes a throwaway git repo, runs `prj init`, then starts three
  * agents in parallel (one worktree, tmux session and agent each) with `prj run parallel`,
- * waits for them to commit their work, and shows the worktrees, sessions and history.
+ * waits for them to commit their work, and shows the fleet, worktrees, sessions and history.
  *
  * The agent is tests/fixtures/agent.sh, a small real program that edits a file and
  * commits it, so the demo needs no network and no API key. Run: `deno task demo`.
@@ -54,7 +54,7 @@ const socket = `prj-demo-${Deno.pid}`;
 const env: Record<string, string> = { PRJ_TMUX_SOCKET: socket, SHELL: "/bin/sh" };
 const prj = (...args: string[]) => {
   console.log(`\n$ prj ${args.join(" ")}`);
-  return sh(repo, [Deno.execPath(), "run", "-A", path.join(ROOT, "mod.ts"), ...args], env);
+  return sh(repo, [Deno.execPath(), "run", "-A", path.join(ROOT, "cli.ts"), ...args], env);
 };
 
 console.log(`demo repository: ${repo}`);
@@ -85,6 +85,7 @@ for (const wt of worktrees) {
 }
 console.log("\nall three agents committed their work on their own branches");
 
+await prj("fleet");
 await prj("worktree", "list");
 if (tmux) await prj("session", "list");
 await prj("history", "--limit", "5");

@@ -220,6 +220,9 @@ Deno.test("prj fleet --watch prints repeated snapshots when piped", async () => 
     const out = new TextDecoder().decode((await child.output()).stdout);
     assert.ok((out.match(/^-- \d\d:\d\d:\d\d$/gm) ?? []).length >= 2, out);
     assert.match(out, /no agents; start one with/);
+    const r = await prj(repo, ["fleet", "--attach", "3"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /No agent "3" with a session in the fleet/);
   } finally {
     await removeRepo(repo);
   }
