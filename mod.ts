@@ -61,6 +61,17 @@ export {
   type WorktreeInfo,
 } from "./lib/worktrees.ts";
 export { createSession, killSession, listSessions, type SessionInfo, sessionName } from "./lib/sessions.ts";
+export {
+  HeadlessPmClient,
+  type Level,
+  LockConflict,
+  type Task,
+  TaskQueue,
+  type TaskSource,
+  type TaskStatus,
+} from "./lib/tasks.ts";
+export { type AgentEvent, type AgentRunOptions, type AgentRunSummary, runAgent } from "./lib/agent_runner.ts";
+export { type AgentState, type FleetRow, sampleFleet } from "./lib/fleet.ts";
 export { VERSION } from "./lib/version.ts";
 
 if (import.meta.main) {

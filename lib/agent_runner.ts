@@ -132,6 +132,28 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Runs the agent loop until stopped (or after one task with `singleTask`).
  *
  * @throws {PrjError} for a bad configuration, or when a pre-task hook fails under policy `stop`
+ *
+ * @example With nothing to do, it stops at once
+ * ```ts
+ * import { initProject, openProject, runAgent } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const events: string[] = [];
+ * const summary = await runAgent(await openProject(dir), {
+ *   role: "backend_dev",
+ *   agentId: "dev_001",
+ *   level: "senior",
+ *   singleTask: false,
+ *   exitWhenEmpty: true,
+ *   pollMs: 1000,
+ *   onEvent: (e) => events.push(e.event),
+ * });
+ * assert.deepEqual(summary, { done: [], released: [] });
+ * assert.deepEqual(events, ["no task available"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function runAgent(project: Project, options: AgentRunOptions): Promise<AgentRunSummary> {
   const store = openStore(project.prjDir);

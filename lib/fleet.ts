@@ -212,6 +212,21 @@ function lastLineOf(text: string): string | null {
  *
  * @param options `idleAfterMs`: output unchanged this long (and no working or waiting
  *   pattern on screen) reads as idle
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject, openStore, sampleFleet } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const store = openStore(project.prjDir);
+ * const { rows, changes } = await sampleFleet(project, store);
+ * assert.deepEqual([rows, changes], [[], []]);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function sampleFleet(
   project: Project,

@@ -33,7 +33,19 @@ export interface Task {
   locked_at: string | null;
 }
 
-/** Another agent holds the task (Headless PM answers 409). */
+/**
+ * Another agent holds the task (Headless PM answers 409).
+ *
+ * @example
+ * ```ts
+ * import { LockConflict, PrjError } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const conflict = new LockConflict("12", "dev_002");
+ * assert.equal(conflict.message, "Task 12 is locked by dev_002");
+ * assert.ok(conflict instanceof PrjError);
+ * ```
+ */
 export class LockConflict extends PrjError {
   /** @param taskId the task that could not be locked */
   constructor(taskId: string, holder: string | null) {
@@ -86,7 +98,26 @@ export interface TaskEvent {
   detail: string | null;
 }
 
-/** The built-in task queue in the project's SQLite database. */
+/**
+ * The built-in task queue in the project's SQLite database.
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject, openStore, TaskQueue } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const store = openStore((await openProject(dir)).prjDir);
+ * const queue = new TaskQueue(store);
+ * const task = queue.add({ title: "Add login", role: "backend_dev" });
+ * assert.equal((await queue.next("backend_dev", "senior"))?.id, task.id);
+ * await queue.lock(task.id, "dev_001");
+ * assert.equal(await queue.next("backend_dev", "senior"), null);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class TaskQueue implements TaskSource {
   readonly kind = "builtin" as const;
   #store: Store;
@@ -241,7 +272,20 @@ export interface HeadlessPmOptions {
   longPoll: number;
 }
 
-/** A client for Headless PM's REST API (`/api/v1`). */
+/**
+ * A client for Headless PM's REST API (`/api/v1`).
+ *
+ * @example An empty queue is `null`, not an error
+ * ```ts
+ * import { HeadlessPmClient } from "@prunejuice/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json(null));
+ * const client = new HeadlessPmClient({ url: `http://127.0.0.1:${server.addr.port}`, apiKey: "k", longPoll: 1 });
+ * assert.equal(await client.next("backend_dev", "senior"), null);
+ * await server.shutdown();
+ * ```
+ */
 export class HeadlessPmClient implements TaskSource {
   readonly kind = "headless-pm" as const;
   #options: HeadlessPmOptions;
