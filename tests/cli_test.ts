@@ -239,3 +239,30 @@ Deno.test("prj completions prints scripts that complete commands and command nam
     await removeRepo(repo);
   }
 });
+
+Deno.test("a bad .prj/config.yaml is one positioned line with a suggestion; a missing git says so", async () => {
+  const repo = await makeRepo();
+  const bin = await Deno.makeTempDir({ prefix: "prj-nogit-" });
+  try {
+    await Deno.writeTextFile(path.join(repo, ".prj", "config.yaml"), "agent:\n  comand: x\n");
+    let r = await prj(repo, ["list"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), 'error: .prj/config.yaml:2:3: agent.comand: unknown field; did you mean "command"?');
+    await Deno.writeTextFile(path.join(repo, ".prj", "config.yaml"), "worktree:\n  port_base: lots\n");
+    r = await prj(repo, ["worktree", "list"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr.trim(),
+      'error: .prj/config.yaml:2:14: worktree.port_base: expected number, found string "lots"',
+    );
+    await Deno.writeTextFile(path.join(repo, ".prj", "config.yaml"), "");
+    await Deno.symlink("/bin/sh", path.join(bin, "sh"));
+    r = await prj(repo, ["worktree", "list"], { env: { PATH: bin } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.split("\n")[0], "error: git is not installed (or not on PATH)");
+    assert.match(r.stderr, /hint: install git/);
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+    await removeRepo(repo);
+  }
+});
