@@ -408,3 +408,78 @@ Deno.test("the loop against Headless PM, with a second runner and lock conflicts
     await removeRepo(repo);
   }
 });
+
+Deno.test("health-check hooks run every health_check_minutes while the agent works", async () => {
+  const repo = await makeRepo();
+  const hooks = path.join(path.dirname(repo), "hooks");
+  try {
+    await Deno.mkdir(hooks);
+    const beats = path.join(path.dirname(repo), "beats.log");
+    await Deno.writeTextFile(path.join(hooks, "health-check"), `#!/bin/sh\necho beat >> ${beats}\n`, { mode: 0o755 });
+    await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  health_check_minutes: 0.01\n`);
+    await prj(repo, ["task", "add", "Slow", "--role", "dev"]);
+    const r = await prj(repo, [
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "hc",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ], { env: { AGENT_SLEEP: "2" } });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /\[health-check[^\]]*\] health check passed/);
+    assert.ok((await Deno.readTextFile(beats)).split("\n").filter(Boolean).length >= 2);
+  } finally {
+    await removeRepo(repo);
+  }
+});
+
+Deno.test("on a TTY a failing pre-task hook asks the operator, who can skip it", async () => {
+  const repo = await makeRepo();
+  const hooks = path.join(path.dirname(repo), "hooks");
+  const socket = `prj-hook-tty-${Deno.pid}`;
+  try {
+    await Deno.mkdir(hooks);
+    await Deno.writeTextFile(path.join(hooks, "pre-task"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    await prj(repo, ["task", "add", "Asked", "--role", "dev"]);
+    const cmd = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      path.resolve(import.meta.dirname!, "../cli.ts"),
+      "agent",
+      "run",
+      "--role",
+      "dev",
+      "--agent-id",
+      "tty",
+      "--hooks-dir",
+      hooks,
+      "--exit-when-empty",
+    ].join(" ");
+    const tmux = (...args: string[]) =>
+      new Deno.Command("tmux", {
+        args: ["-L", socket, ...args],
+        stdout: "piped",
+        stderr: "piped",
+        env: { SHELL: "/bin/sh" },
+      }).output();
+    await tmux("new-session", "-d", "-s", "op", "-x", "150", "-y", "30", "-c", repo, `${cmd}; echo EXIT=$?; sleep 30`);
+    const screen = async () => new TextDecoder().decode((await tmux("capture-pane", "-p", "-t", "op")).stdout);
+    await waitFor(async () => (await screen()).includes("pre-task hook failed for task 1"), 15000, "the question");
+    assert.match(await screen(), /retry the hook/);
+    await tmux("send-keys", "-t", "op", "Down");
+    await tmux("send-keys", "-t", "op", "Enter");
+    await waitFor(async () => (await screen()).includes("EXIT="), 15000, "the runner to finish");
+    const text = await screen();
+    assert.match(text, /pre-task hook failed: skip/);
+    assert.match(text, /EXIT=0/);
+    assert.equal((await tasks(repo))[0]!.status, "dev_done");
+  } finally {
+    await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stderr: "null" }).output();
+    await removeRepo(repo);
+  }
+});

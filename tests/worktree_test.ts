@@ -550,3 +550,40 @@ Deno.test("the agent gets the worktree's port and model; a headless agent is sto
     await removeRepo(repo);
   }
 });
+
+Deno.test("Ctrl-C after create-worktree removes the session and then the worktree this run created", async () => {
+  const repo = await makeRepo();
+  const socket = tmuxSocket();
+  const env = { PRJ_TMUX_SOCKET: socket };
+  try {
+    await Deno.writeTextFile(
+      path.join(repo, ".prj", "commands", "interrupted.yaml"),
+      [
+        "steps:",
+        "  - { uses: create-worktree, with: { name: ctrlc } }",
+        "  - start-session",
+        '  - { name: long, run: [sleep, "30"] }',
+      ].join("\n"),
+    );
+    const { spawnPrj } = await import("./helpers.ts");
+    const child = spawnPrj(repo, ["run", "interrupted"], env);
+    await waitFor(
+      async () => (await query(repo, "SELECT 1 FROM steps WHERE name = 'long' AND status = 'running'")).length > 0,
+      15000,
+      "the long step",
+    );
+    child.kill("SIGINT");
+    const out = await child.output();
+    assert.equal(out.code, 130);
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /removed session repo-ctrlc \(the run did not succeed\)/);
+    assert.match(text, /removed worktree ctrlc and branch ctrlc/);
+    assert.ok(text.indexOf("removed session") < text.indexOf("removed worktree"), "session first, then worktree");
+    assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "ctrlc")), false);
+    assert.deepEqual(await branches(repo), ["main"]);
+    assert.deepEqual(await tmuxSessions(socket), []);
+  } finally {
+    await killTmux(socket);
+    await removeRepo(repo);
+  }
+});
