@@ -82,3 +82,114 @@ export async function writeLauncher(
   ];
   await Deno.writeTextFile(file, lines.join("\n") + "\n", { mode: 0o755 });
 }
+
+/** The agent's command line for this run, with the arguments of its kind. */
+export interface PreparedAgent {
+  /** The `agent.kind` name. */
+  kind: string;
+  /** The conversation id prj gave it (kinds that take one), for `prj agent resume`. */
+  sessionId: string | null;
+  /** How to start it. */
+  invocation: AgentInvocation;
+  /** The argv with the prompt shown as `<prompt>`, for logs. */
+  display: string[];
+}
+
+/**
+ * Prepares the agent's command line: the configured program and model, a session id of
+ * prj's own where the kind takes one, and the kind's headless arguments (stream-json).
+ */
+export async function prepareAgent(
+  project: Project,
+  launch: { prompt: string; promptFile: string; model: string | undefined; headless: boolean },
+): Promise<PreparedAgent> {
+  const { agentKind } = await import("./agent_kinds.ts");
+  const kind = agentKind(project.config.agent.kind);
+  const sessionId = kind.sessionIdArgs ? crypto.randomUUID() : null;
+  const extra = [...(sessionId ? kind.sessionIdArgs!(sessionId) : []), ...(launch.headless ? kind.headlessArgs : [])];
+  const invocation = agentInvocation(project, launch.prompt, launch.promptFile, launch.model, extra);
+  return {
+    kind: project.config.agent.kind,
+    sessionId,
+    invocation,
+    display: invocation.argv.map((a) => (a === launch.prompt ? "<prompt>" : a)),
+  };
+}
+
+/** The environment every agent gets (besides the caller's own `PRJ_*` values). */
+export function agentEnv(
+  project: Project,
+  where: {
+    worktree?: string | undefined;
+    port?: number | null | undefined;
+    model?: string | undefined;
+    promptFile?: string | undefined;
+  },
+): Record<string, string> {
+  return {
+    PRJ_PROJECT: project.root,
+    ...(where.worktree ? { PRJ_WORKTREE: where.worktree } : {}),
+    ...(where.port !== undefined && where.port !== null ? { PRJ_PORT: String(where.port) } : {}),
+    ...(where.model ? { PRJ_MODEL: where.model } : {}),
+    ...(where.promptFile ? { PRJ_PROMPT_FILE: where.promptFile } : {}),
+  };
+}
+
+/** How a headless agent ended. */
+export interface HeadlessOutcome {
+  /** Its exit (and whether prj stopped it). */
+  exit: import("./process.ts").ProgramExit;
+  /** Its stream-json `result`, when it printed one. */
+  result: import("./agent_kinds.ts").AgentResult | undefined;
+}
+
+/**
+ * Runs a prepared agent to completion in `cwd`, recording the launch in the fleet (so
+ * `prj fleet` shows it working, then exited) with its stream-json result.
+ */
+export async function runHeadlessAgent(
+  store: import("./store.ts").Store,
+  agent: PreparedAgent,
+  run: {
+    cwd: string;
+    env: Record<string, string>;
+    model: string | undefined;
+    runId: string | null;
+    worktree: { name: string; branch: string } | null;
+    timeoutMs: number | undefined;
+    signal?: AbortSignal | undefined;
+    onLine: (line: string, stream: "stdout" | "stderr") => void;
+  },
+): Promise<HeadlessOutcome> {
+  const { recordLaunch, finishLaunch } = await import("./fleet.ts");
+  const { runStreaming } = await import("./process.ts");
+  const { parseStreamResult } = await import("./agent_kinds.ts");
+  const launchId = recordLaunch(store, {
+    runId: run.runId,
+    worktree: run.worktree?.name ?? null,
+    worktreePath: run.cwd,
+    branch: run.worktree?.branch ?? null,
+    session: null,
+    kind: agent.kind,
+    model: run.model ?? null,
+    agentSessionId: agent.sessionId,
+    headless: true,
+    exitFile: null,
+  });
+  const stdout: string[] = [];
+  const exit = await runStreaming(agent.invocation.argv, {
+    cwd: run.cwd,
+    env: { ...Deno.env.toObject(), ...run.env },
+    timeoutMs: run.timeoutMs,
+    onLine: (line, stream) => {
+      if (stream === "stdout") stdout.push(line);
+      run.onLine(line, stream);
+    },
+    ...(run.signal ? { signal: run.signal } : {}),
+    ...(agent.invocation.stdin !== undefined ? { stdin: agent.invocation.stdin } : {}),
+  });
+  // The final stream-json `result` says how it went: success or error, turns, cost, session id.
+  const result = parseStreamResult(stdout);
+  finishLaunch(store, launchId, exit.code, result);
+  return { exit, result };
+}

@@ -415,16 +415,9 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
       }
 
       // The agent, retried on a crash up to max_attempts (attempts survive runner restarts).
-      const { agentInvocation } = await import("./agent.ts");
+      const { agentEnv, prepareAgent, runHeadlessAgent } = await import("./agent.ts");
       const { render } = await import("./placeholders.ts");
-      const { runStreaming } = await import("./process.ts");
-      const template = config.prompt ?? DEFAULT_PROMPT;
-      const prompt = template
-        .replace(
-          /\{\{\s*task\.(\w+)\s*\}\}/g,
-          (_m, key: string) => String((task as unknown as Record<string, unknown>)[key] ?? ""),
-        );
-      const rendered = render(prompt, {
+      const values = {
         args: {},
         env: {},
         shared: {},
@@ -435,7 +428,15 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           project_name: project.name,
           model,
         },
-      });
+      };
+      // One pass over the template: a task's own text is inserted as it is, never read as placeholders.
+      const rendered = (config.prompt ?? DEFAULT_PROMPT).replace(
+        /\{\{\s*([^{}]*?)\s*\}\}/g,
+        (whole, expr: string) =>
+          expr.startsWith("task.")
+            ? String((task as unknown as Record<string, unknown>)[expr.slice(5)] ?? "")
+            : render(whole, values),
+      );
       const promptFile = path.join(artifactDir, "outputs", "prompt.md");
       await Deno.writeTextFile(promptFile, rendered);
       let lastError = "";
@@ -445,28 +446,26 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
         attempts++;
         store.db.prepare("UPDATE agent_locks SET attempts = ? WHERE agent_id = ?").run(attempts, agentId);
         emit("agent", `attempt ${attempts} of ${config.max_attempts} started`, model ? `model ${model}` : undefined);
-        const invocation = agentInvocation(project, rendered, promptFile, model);
+        const prepared = await prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });
         const exit = await step(`agent-attempt-${attempts}`, async (log) => {
-          log(`$ ${invocation.argv.map((a) => (a === rendered ? "<prompt>" : a)).join(" ")}`);
-          const result = await runStreaming(invocation.argv, {
+          log(`$ ${prepared.display.join(" ")}`);
+          const { exit } = await runHeadlessAgent(store, prepared, {
             cwd: worktree.path,
             env: {
-              ...Deno.env.toObject(),
+              ...agentEnv(project, { worktree: worktree.path, port: worktree.port, model, promptFile }),
               PRJ_AGENT_ID: agentId,
               PRJ_TASK_ID: task.id,
               PRJ_TASK_JSON: JSON.stringify(task),
-              PRJ_WORKTREE: worktree.path,
-              PRJ_PROMPT_FILE: promptFile,
-              ...(worktree.port !== null ? { PRJ_PORT: String(worktree.port) } : {}),
-              ...(model ? { PRJ_MODEL: model } : {}),
             },
+            model,
+            runId,
+            worktree: { name: lock.worktree, branch: lock.branch },
             timeoutMs: config.timeout === undefined ? undefined : config.timeout * 1000,
+            signal: options.signal,
             onLine: (line) => log(line),
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(invocation.stdin !== undefined ? { stdin: invocation.stdin } : {}),
           });
-          if (result.stopped === "cancelled") throw new PrjError("the runner was stopped");
-          return result;
+          if (exit.stopped === "cancelled") throw new PrjError("the runner was stopped");
+          return exit;
         }).catch((error) => ({ code: -1, stopped: undefined, error: (error as Error).message }));
         if ("error" in exit) {
           lastError = exit.error;

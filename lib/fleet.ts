@@ -396,7 +396,7 @@ export async function resumeAgent(
   if (!kind.resumeArgs) throw new PrjError(`Agent kind "${l.kind}" cannot resume a conversation`);
   if (!exists(l.worktree_path)) throw new PrjError(`The worktree of that agent is gone: "${l.worktree_path}"`);
   const { createSession, sendLine } = await import("./sessions.ts");
-  const { agentBaseArgv, writeLauncher } = await import("./agent.ts");
+  const { agentBaseArgv, agentEnv, writeLauncher } = await import("./agent.ts");
   const path = await import("node:path");
   const port = store.db.prepare("SELECT port_slot FROM worktrees WHERE path = ?").get(l.worktree_path) as {
     port_slot: number;
@@ -419,12 +419,7 @@ export async function resumeAgent(
   const script = path.join(dir, "agent.sh");
   await writeLauncher(script, {
     cwd: l.worktree_path,
-    env: {
-      PRJ_PROJECT: project.root,
-      PRJ_WORKTREE: l.worktree_path,
-      ...(portValue !== undefined ? { PRJ_PORT: String(portValue) } : {}),
-      ...(l.model ? { PRJ_MODEL: l.model } : {}),
-    },
+    env: agentEnv(project, { worktree: l.worktree_path, port: portValue, model: l.model ?? undefined }),
     invocation: { argv, stdin: undefined },
     exitFile,
   });

@@ -16,7 +16,7 @@ function flag(value: unknown, field: string): boolean {
  */
 export default async function launchAgent(ctx: BuiltinContext): Promise<StepResult> {
   const { join } = await import("node:path");
-  const { agentInvocation, shellQuote } = await import("../lib/agent.ts");
+  const { shellQuote } = await import("../lib/agent.ts");
   const template = typeof ctx.with.prompt === "string" ? ctx.with.prompt : ctx.prompt?.text;
   if (template === undefined) {
     throw new Error("launch-agent needs a prompt: set prompt_file on the command, or with.prompt on the step");
@@ -25,71 +25,41 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const promptFile = await ctx.artifact("prompt.md", prompt);
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
-  const { agentKind, parseStreamResult } = await import("../lib/agent_kinds.ts");
-  const kindName = ctx.project.config.agent.kind;
-  const kind = agentKind(kindName);
-  // A session id of our own lets `prj agent resume` bring the conversation back later.
-  const agentSessionId = kind.sessionIdArgs ? crypto.randomUUID() : null;
-  const extra = [
-    ...(agentSessionId ? kind.sessionIdArgs!(agentSessionId) : []),
-    ...(headless ? kind.headlessArgs : []),
-  ];
-  const invocation = agentInvocation(ctx.project, prompt, promptFile, model, extra);
-  const { recordLaunch, finishLaunch } = await import("../lib/fleet.ts");
-  const launch = (session: string | null, exitFile: string | null) =>
-    recordLaunch(ctx.store, {
-      runId: ctx.run.id,
-      worktree: ctx.resources.worktree?.name ?? null,
-      worktreePath: ctx.paths.cwd,
-      branch: ctx.resources.worktree?.branch ?? null,
-      session,
-      kind: kindName,
-      model: model ?? null,
-      agentSessionId,
-      headless,
-      exitFile,
-    });
+  const { agentEnv, prepareAgent, runHeadlessAgent } = await import("../lib/agent.ts");
+  const prepared = await prepareAgent(ctx.project, { prompt, promptFile, model, headless });
   const port = ctx.resources.worktree
     ? (await import("../lib/worktrees.ts")).worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name)
     : null;
   const env: Record<string, string> = {
     ...ctx.env,
+    ...agentEnv(ctx.project, { worktree: ctx.paths.worktree, port, model, promptFile }),
     PRJ_RUN_ID: ctx.run.id,
-    PRJ_PROJECT: ctx.paths.project,
-    PRJ_PROMPT_FILE: promptFile,
-    ...(ctx.paths.worktree ? { PRJ_WORKTREE: ctx.paths.worktree } : {}),
-    ...(port !== null ? { PRJ_PORT: String(port) } : {}),
-    ...(model ? { PRJ_MODEL: model } : {}),
   };
   const agent = {
-    argv: invocation.argv.map((a) => (a === prompt ? "<prompt>" : a)),
+    argv: prepared.display,
     model: model ?? null,
     headless,
     cwd: ctx.paths.cwd,
-    kind: kindName,
-    sessionId: agentSessionId,
+    kind: prepared.kind,
+    sessionId: prepared.sessionId,
   };
   ctx.shared.set("agent", agent);
+  const worktree = ctx.resources.worktree
+    ? { name: ctx.resources.worktree.name, branch: ctx.resources.worktree.branch }
+    : null;
   if (headless) {
-    const { runStreaming } = await import("../lib/process.ts");
     const timeout = typeof ctx.with.timeout === "number" ? ctx.with.timeout : ctx.project.config.agent.timeout;
     ctx.log(`agent: ${agent.argv.join(" ")} (headless, in ${ctx.paths.cwd})`);
-    const launchId = launch(null, null);
-    const stdout: string[] = [];
-    const exit = await runStreaming(invocation.argv, {
+    const { exit, result } = await runHeadlessAgent(ctx.store, prepared, {
       cwd: ctx.paths.cwd,
-      env: { ...Deno.env.toObject(), ...env },
-      signal: ctx.signal,
+      env,
+      model,
+      runId: ctx.run.id,
+      worktree,
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,
-      onLine: (line, stream) => {
-        if (stream === "stdout") stdout.push(line);
-        ctx.output(line, stream);
-      },
-      ...(invocation.stdin !== undefined ? { stdin: invocation.stdin } : {}),
+      signal: ctx.signal,
+      onLine: (line, stream) => ctx.output(line, stream),
     });
-    // The final stream-json `result` says how it went: success or error, turns, cost, session id.
-    const result = parseStreamResult(stdout);
-    finishLaunch(ctx.store, launchId, exit.code, result);
     if (result) ctx.shared.set("agent_result", result);
     if (exit.stopped === "timeout") throw new Error(`agent timed out after ${timeout}s`);
     if (exit.stopped === "cancelled") throw new Error("agent was cancelled");
@@ -105,17 +75,35 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     throw new Error("launch-agent needs a tmux session: put start-session before it, or set `headless: true`");
   }
   // Fail now, not silently inside the session, when the agent program is missing.
-  if (!(await (await import("../lib/process.ts")).onPath(invocation.argv[0]!))) {
-    throw new Error(
-      `agent command "${invocation.argv[0]}" not found; install it or set agent.command in .prj/config.yaml`,
-    );
+  const program = prepared.invocation.argv[0]!;
+  if (!(await (await import("../lib/process.ts")).onPath(program))) {
+    throw new Error(`agent command "${program}" not found; install it or set agent.command in .prj/config.yaml`);
   }
   const script = join(ctx.paths.artifacts, "agent.sh");
   const exitFile = join(ctx.paths.artifacts, "agent.exit");
   const { writeLauncher } = await import("../lib/agent.ts");
-  await writeLauncher(script, { cwd: ctx.paths.cwd, env, invocation, prompt, promptFile, exitFile });
+  await writeLauncher(script, {
+    cwd: ctx.paths.cwd,
+    env,
+    invocation: prepared.invocation,
+    prompt,
+    promptFile,
+    exitFile,
+  });
   const { sendLine } = await import("../lib/sessions.ts");
-  launch(session, exitFile);
+  const { recordLaunch } = await import("../lib/fleet.ts");
+  recordLaunch(ctx.store, {
+    runId: ctx.run.id,
+    worktree: worktree?.name ?? null,
+    worktreePath: ctx.paths.cwd,
+    branch: worktree?.branch ?? null,
+    session,
+    kind: prepared.kind,
+    model: model ?? null,
+    agentSessionId: prepared.sessionId,
+    headless: false,
+    exitFile,
+  });
   await sendLine(session, `sh ${shellQuote(script)}`);
   ctx.log(`agent started in tmux session ${session}; watch it with: prj session attach ${session}`);
   return { output: `agent running in session ${session}`, data: { ...agent, session, script } };

@@ -64,7 +64,19 @@ Deno.test("a full loop on the built-in queue: three tasks done in order, each on
     for (
       const [title, difficulty] of [["Add login", "junior"], ["Add search", "principal"], ["Add profile", "senior"]]
     ) {
-      assert.equal((await prj(repo, ["task", "add", title!, "--role", "dev", "--difficulty", difficulty!])).code, 0);
+      // A description with template-like text is the task's own words, not placeholders.
+      const add = [
+        "task",
+        "add",
+        title!,
+        "--role",
+        "dev",
+        "--difficulty",
+        difficulty!,
+        "--description",
+        "use {{ user.name }}",
+      ];
+      assert.equal((await prj(repo, add)).code, 0);
     }
     await prj(repo, ["task", "add", "Not mine", "--role", "qa"]);
     const r = await prj(repo, [
@@ -113,6 +125,21 @@ Deno.test("a full loop on the built-in queue: three tasks done in order, each on
       "comment prj agent dev_001: done on branch task-2-add-search (1 attempt(s))",
     ]);
     assert.deepEqual(await query(repo, "SELECT * FROM agent_locks"), []);
+    const first = await query<{ artifact_dir: string }>(
+      repo,
+      "SELECT artifact_dir FROM runs WHERE command = 'agent-task' LIMIT 1",
+    );
+    assert.match(
+      await Deno.readTextFile(path.join(first[0]!.artifact_dir, "outputs", "prompt.md")),
+      /use \{\{ user\.name \}\}/,
+    );
+    // The runner's agents are in the fleet, headless, with how they ended.
+    const fleet = JSON.parse((await prj(repo, ["fleet", "--json"])).stdout);
+    assert.deepEqual(fleet.map((r: { worktree: string; stateLabel: string }) => [r.worktree, r.stateLabel]), [
+      ["task-1", "exited (0)"],
+      ["task-2", "exited (0)"],
+      ["task-3", "exited (0)"],
+    ]);
     const status = JSON.parse((await prj(repo, ["agent", "status", "--json"])).stdout);
     assert.equal(status[0].agent_id, "dev_001");
     assert.equal(status[0].state, "stopped");
