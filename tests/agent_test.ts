@@ -1,6 +1,21 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { AGENT, exists, git, makeRepo, prj, query, removeRepo, setConfig, spawnPrj, waitFor } from "./helpers.ts";
+import {
+  AGENT,
+  exists,
+  git,
+  killTmux,
+  makeRepo,
+  prj,
+  prjCommandLine,
+  query,
+  removeRepo,
+  setConfig,
+  spawnPrj,
+  tmux,
+  tmuxSocket,
+  waitFor,
+} from "./helpers.ts";
 import { startHeadlessPm } from "./fixtures/headless_pm_server.ts";
 import { HeadlessPmClient, LockConflict } from "../lib/tasks.ts";
 
@@ -467,16 +482,12 @@ Deno.test("health-check hooks run every health_check_minutes while the agent wor
 Deno.test("on a TTY a failing pre-task hook asks the operator, who can skip it", async () => {
   const repo = await makeRepo();
   const hooks = path.join(path.dirname(repo), "hooks");
-  const socket = `prj-hook-tty-${Deno.pid}`;
+  const socket = tmuxSocket();
   try {
     await Deno.mkdir(hooks);
     await Deno.writeTextFile(path.join(hooks, "pre-task"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
     await prj(repo, ["task", "add", "Asked", "--role", "dev"]);
-    const cmd = [
-      Deno.execPath(),
-      "run",
-      "-A",
-      path.resolve(import.meta.dirname!, "../cli.ts"),
+    const cmd = prjCommandLine(
       "agent",
       "run",
       "--role",
@@ -486,27 +497,33 @@ Deno.test("on a TTY a failing pre-task hook asks the operator, who can skip it",
       "--hooks-dir",
       hooks,
       "--exit-when-empty",
-    ].join(" ");
-    const tmux = (...args: string[]) =>
-      new Deno.Command("tmux", {
-        args: ["-L", socket, ...args],
-        stdout: "piped",
-        stderr: "piped",
-        env: { SHELL: "/bin/sh" },
-      }).output();
-    await tmux("new-session", "-d", "-s", "op", "-x", "150", "-y", "30", "-c", repo, `${cmd}; echo EXIT=$?; sleep 30`);
-    const screen = async () => new TextDecoder().decode((await tmux("capture-pane", "-p", "-t", "op")).stdout);
+    );
+    await tmux(
+      socket,
+      "new-session",
+      "-d",
+      "-s",
+      "op",
+      "-x",
+      "150",
+      "-y",
+      "30",
+      "-c",
+      repo,
+      `${cmd}; echo EXIT=$?; sleep 30`,
+    );
+    const screen = async () => (await tmux(socket, "capture-pane", "-p", "-t", "op")).stdout;
     await waitFor(async () => (await screen()).includes("pre-task hook failed for task 1"), 15000, "the question");
     assert.match(await screen(), /retry the hook/);
-    await tmux("send-keys", "-t", "op", "Down");
-    await tmux("send-keys", "-t", "op", "Enter");
+    await tmux(socket, "send-keys", "-t", "op", "Down");
+    await tmux(socket, "send-keys", "-t", "op", "Enter");
     await waitFor(async () => (await screen()).includes("EXIT="), 15000, "the runner to finish");
     const text = await screen();
     assert.match(text, /pre-task hook failed: skip/);
     assert.match(text, /EXIT=0/);
     assert.equal((await tasks(repo))[0]!.status, "dev_done");
   } finally {
-    await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stderr: "null" }).output();
+    await killTmux(socket);
     await removeRepo(repo);
   }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import type { FleetRow } from "@prunejuice/cli";
 import {
   AGENT,
   killTmux,
@@ -9,44 +10,20 @@ import {
   removeRepo,
   setConfig,
   spawnPrj,
+  tmux,
   tmuxSocket,
   waitFor,
 } from "./helpers.ts";
 
 const FAKE_CLAUDE = path.resolve(import.meta.dirname!, "fixtures", "fake_claude.sh");
 
-interface Row {
-  id: number;
-  worktree: string;
-  branch: string;
-  session: string | null;
-  agent: string;
-  model: string | null;
-  state: string;
-  stateLabel: string;
-  exitCode: number | null;
-  lastLine: string | null;
-  changedFiles: number | null;
-  ahead: number | null;
-  behind: number | null;
-  port: number | null;
-  agentSessionId: string | null;
-  result: { subtype: string; num_turns: number; total_cost_usd: number; session_id: string } | null;
-}
+/** A row of `prj fleet --json`. */
+type Row = FleetRow & { stateLabel: string };
 
 async function fleet(repo: string, env: Record<string, string>): Promise<Row[]> {
   const r = await prj(repo, ["fleet", "--json"], { env });
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
-}
-
-function tmux(socket: string, ...args: string[]) {
-  return new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { SHELL: "/bin/sh" },
-  }).output();
 }
 
 Deno.test("an interactive agent is seen waiting for input, then working, then exited; notify runs once per change", async () => {
@@ -196,7 +173,7 @@ Deno.test("a killed tmux server shows every agent as gone; resume brings one bac
       "the resumed conversation",
     );
     const pane = await tmux(socket, "display-message", "-p", "-t", "repo-a:", "#{pane_current_path}");
-    assert.equal(new TextDecoder().decode(pane.stdout).trim(), worktree);
+    assert.equal(pane.stdout.trim(), worktree);
     const rows = await fleet(repo, env);
     assert.deepEqual(rows.map((x) => [x.worktree, x.state === "gone" ? "gone" : "alive"]), [["b", "gone"], [
       "a",

@@ -32,9 +32,34 @@ export function tmuxSocket(): string {
   return `prj-test-${Deno.pid}-${++counter}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
+/** Runs tmux against a private server; panes get a plain /bin/sh (see GIT_ENV). */
+export async function tmux(
+  socket: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, ...args],
+    env: { SHELL: "/bin/sh" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+}
+
 /** Kills a private tmux server. */
 export async function killTmux(socket: string): Promise<void> {
-  await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stdout: "null", stderr: "null" }).output();
+  await tmux(socket, "kill-server");
+}
+
+/** The session names on a private tmux server (none when it is not running). */
+export async function tmuxSessions(socket: string): Promise<string[]> {
+  const out = await tmux(socket, "list-sessions", "-F", "#{session_name}");
+  return out.code === 0 ? out.stdout.split("\n").filter(Boolean) : [];
+}
+
+/** prj as one shell command line, for typing into a tmux pane. */
+export function prjCommandLine(...args: string[]): string {
+  return [...prjArgv(), ...args].join(" ");
 }
 
 /** A temp git repo with one commit, optionally `prj init`-ed with the test agent configured. */

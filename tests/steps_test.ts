@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { exists, makeRepo, prj, query, removeRepo, writeCommand } from "./helpers.ts";
+import {
+  exists,
+  killTmux,
+  makeRepo,
+  prj,
+  prjCommandLine,
+  query,
+  removeRepo,
+  tmux,
+  tmuxSocket,
+  writeCommand,
+} from "./helpers.ts";
 
 const repo = await makeRepo();
 
@@ -99,35 +110,25 @@ Deno.test("on a TTY each step gets a live line with its name, state and duration
     "tty",
     'steps:\n  - { name: pause, run: [sleep, "1.2"] }\n  - { name: quick, run: [echo, fine] }\n',
   );
-  const socket = `prj-tty-${Deno.pid}`;
-  const cmd = [Deno.execPath(), "run", "-A", path.resolve(import.meta.dirname!, "../cli.ts"), "run", "tty"].join(" ");
+  const socket = tmuxSocket();
+  const cmd = prjCommandLine("run", "tty");
   try {
-    await new Deno.Command("tmux", {
-      // Colour is on only where NO_COLOR is unset (CI sets it for the test run).
-      args: [
-        "-L",
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "tty",
-        "-x",
-        "120",
-        "-y",
-        "20",
-        "-c",
-        repo,
-        `env -u NO_COLOR ${cmd}; sleep 30`,
-      ],
-      env: { SHELL: "/bin/sh" },
-    }).output();
-    const capture = async () =>
-      new TextDecoder().decode(
-        (await new Deno.Command("tmux", {
-          args: ["-L", socket, "capture-pane", "-p", "-e", "-t", "tty"],
-          stdout: "piped",
-        }).output()).stdout,
-      );
+    // Colour is on only where NO_COLOR is unset (CI sets it for the test run).
+    await tmux(
+      socket,
+      "new-session",
+      "-d",
+      "-s",
+      "tty",
+      "-x",
+      "120",
+      "-y",
+      "20",
+      "-c",
+      repo,
+      `env -u NO_COLOR ${cmd}; sleep 30`,
+    );
+    const capture = async () => (await tmux(socket, "capture-pane", "-p", "-e", "-t", "tty")).stdout;
     let running = "";
     for (let i = 0; i < 100 && !/pause\s+.*running/.test(running); i++) {
       running = await capture();
@@ -142,7 +143,7 @@ Deno.test("on a TTY each step gets a live line with its name, state and duration
     assert.match(done, /✔.* pause.*succeeded 1\.\ds/);
     assert.ok(done.includes("\x1b[32m") || done.includes("\x1b[31m"), "coloured on a TTY");
   } finally {
-    await new Deno.Command("tmux", { args: ["-L", socket, "kill-server"], stderr: "null" }).output();
+    await killTmux(socket);
   }
 });
 

@@ -7,21 +7,15 @@ import {
   killTmux,
   makeRepo,
   prj,
+  prjCommandLine,
   query,
   removeRepo,
   setConfig,
+  tmux,
+  tmuxSessions,
   tmuxSocket,
   waitFor,
 } from "./helpers.ts";
-
-async function tmuxSessions(socket: string): Promise<string[]> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "list-sessions", "-F", "#{session_name}"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return out.code === 0 ? new TextDecoder().decode(out.stdout).split("\n").filter(Boolean) : [];
-}
 
 async function branches(repo: string): Promise<string[]> {
   return (await git(repo, "branch", "--format=%(refname:short)")).split("\n").filter(Boolean).sort();
@@ -230,10 +224,7 @@ Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans
   const env = { PRJ_TMUX_SOCKET: socket };
   try {
     // A user's own session on the same server must never be touched.
-    await new Deno.Command("tmux", {
-      args: ["-L", socket, "new-session", "-d", "-s", "users-own"],
-      env: { SHELL: "/bin/sh" },
-    }).output();
+    await tmux(socket, "new-session", "-d", "-s", "users-own");
     await prj(repo, ["worktree", "create", "one"], { env });
     await prj(repo, ["worktree", "create", "two"], { env });
     let r = await prj(repo, ["session", "create", "one", "--task", "Fix Bug #12!"], { env });
@@ -252,9 +243,7 @@ Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans
     assert.equal(sessions[0].path, path.join(path.dirname(repo), "repo.worktrees", "one"));
     assert.equal(sessions[0].worktreeExists, true);
     // The session's shell starts in its worktree with PRJ_PORT set.
-    await new Deno.Command("tmux", {
-      args: ["-L", socket, "send-keys", "-t", "repo-two", 'echo "at=$(pwd) port=$PRJ_PORT" > where.txt', "Enter"],
-    }).output();
+    await tmux(socket, "send-keys", "-t", "repo-two", 'echo "at=$(pwd) port=$PRJ_PORT" > where.txt', "Enter");
     const where = path.join(path.dirname(repo), "repo.worktrees", "two", "where.txt");
     await waitFor(() => exists(where) && Deno.readTextFileSync(where).includes("port="), 10000, "where.txt");
     assert.equal(
@@ -263,37 +252,20 @@ Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans
     );
 
     // attach: a tmux client (in a viewer pane) attaches to the session by unique prefix.
-    const prjCmd = [
-      Deno.execPath(),
-      "run",
-      "-A",
-      path.resolve(import.meta.dirname!, "../mod.ts"),
-      "session",
-      "attach",
-      "repo-one",
-    ].join(" ");
-    await new Deno.Command("tmux", {
-      args: [
-        "-L",
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "viewer",
-        "-c",
-        repo,
-        `env -u TMUX PRJ_TMUX_SOCKET=${socket} ${prjCmd}`,
-      ],
-      env: { SHELL: "/bin/sh" },
-    }).output();
+    const attach = prjCommandLine("session", "attach", "repo-one");
+    await tmux(
+      socket,
+      "new-session",
+      "-d",
+      "-s",
+      "viewer",
+      "-c",
+      repo,
+      `env -u TMUX PRJ_TMUX_SOCKET=${socket} ${attach}`,
+    );
     await waitFor(
-      async () => {
-        const out = await new Deno.Command("tmux", {
-          args: ["-L", socket, "list-clients", "-F", "#{client_session}"],
-          stdout: "piped",
-        }).output();
-        return new TextDecoder().decode(out.stdout).includes("repo-one-fix-bug-12");
-      },
+      async () =>
+        (await tmux(socket, "list-clients", "-F", "#{client_session}")).stdout.includes("repo-one-fix-bug-12"),
       15000,
       "a client attached to repo-one-fix-bug-12",
     );
@@ -414,12 +386,8 @@ Deno.test("three feature-branch agents launched in parallel all finish their wor
           `the ${name} agent's commit`,
         );
       } catch (error) {
-        const pane = await new Deno.Command("tmux", {
-          args: ["-L", socket, "capture-pane", "-p", "-t", `repo-${name}`],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const text = new TextDecoder().decode(pane.stdout) + new TextDecoder().decode(pane.stderr);
+        const pane = await tmux(socket, "capture-pane", "-p", "-t", `repo-${name}`);
+        const text = pane.stdout + pane.stderr;
         throw new Error(`${(error as Error).message}; its pane shows:\n${text}`);
       }
       const work = await Deno.readTextFile(path.join(wt, "AGENT_WORK.md"));
