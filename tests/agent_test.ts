@@ -52,6 +52,12 @@ Deno.test("task commands: add, list, show, set-status, release, with clear error
     assert.equal(JSON.parse(r.stdout).description, "Build it well.\n");
     r = await prj(repo, ["task", "add", "x", "--difficulty", "guru"]);
     assert.equal(r.code, 2);
+    r = await prj(repo, ["task", "add", "x", "--description", "d", "--file", "spec.md"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Give --description or --file, not both/);
+    r = await prj(repo, ["task", "add", "x", "--file", "missing.md"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--file: cannot read "missing\.md"/);
     r = await prj(repo, ["task", "set-status", "1", "qa_dnoe"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Unknown status "qa_dnoe"; did you mean "qa_done"\?/);
