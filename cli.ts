@@ -15,8 +15,8 @@ import {
   proposeCompletions,
   run,
 } from "@stricli/core";
-import { PrjError } from "./lib/errors.ts";
-import { VERSION } from "./lib/version.ts";
+import { PrjError } from "./lib/util/errors.ts";
+import { VERSION } from "./lib/util/version.ts";
 import { type Io, processIo } from "./cli/io.ts";
 
 /** What every CLI command receives as `this`. */
@@ -81,13 +81,13 @@ const commandName = {
   placeholder: "command",
   proposeCompletions: async () => {
     const { openProject } = await import(
-      new URL("./lib/project.ts", import.meta.url).href
-    ) as typeof import("./lib/project.ts");
+      new URL("./lib/project/project.ts", import.meta.url).href
+    ) as typeof import("./lib/project/project.ts");
     const { commandNames } = await import(
-      new URL("./lib/loader.ts", import.meta.url).href
-    ) as typeof import("./lib/loader.ts");
+      new URL("./lib/definitions/loader.ts", import.meta.url).href
+    ) as typeof import("./lib/definitions/loader.ts");
     try {
-      return await commandNames(await openProject());
+      return commandNames(await openProject());
     } catch {
       return [];
     }

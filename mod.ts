@@ -3,7 +3,10 @@
  * worktree and tmux session; workflows are YAML commands whose TypeScript steps run in
  * Deno's permission sandbox; every run, step, log and artifact is kept in SQLite.
  *
- * This module is the library's front door. Run as the main module, it starts the CLI.
+ * This module is the library's front door: projects, command definitions, the run API,
+ * the step contract, run history and errors. Worktrees and sessions are in
+ * `@prunejuice/cli/workspace`; the agent runner, task sources and fleet in
+ * `@prunejuice/cli/agents`. Run as the main module, it starts the CLI.
  *
  * @example Load and run a command
  * ```ts ignore
@@ -17,12 +20,28 @@
  *
  * @module
  */
-export { DefinitionError, PrjError, UsageError } from "./lib/errors.ts";
-export { findProjectRoot, openProject, type Project } from "./lib/project.ts";
-export { type CommandSummary, listCommands, loadCommand, loadCommands } from "./lib/loader.ts";
-export { parseArguments } from "./lib/arguments.ts";
+export { DefinitionError, PrjError, UsageError } from "./lib/util/errors.ts";
+export { VERSION } from "./lib/util/version.ts";
+export { findProjectRoot, openProject, type Project } from "./lib/project/project.ts";
+export { initProject, type InitResult } from "./lib/project/init.ts";
+export { type CommandSummary, listCommands, loadCommand, loadCommands } from "./lib/definitions/loader.ts";
+export { parseArguments } from "./lib/definitions/arguments.ts";
+export type {
+  AgentConfig,
+  AgentRunnerConfig,
+  ArgumentDef,
+  CommandDefinition,
+  CommandSource,
+  HeadlessPmConfig,
+  Permissions,
+  PermissionValue,
+  ProjectConfig,
+  StepDef,
+  WorktreeConfig,
+} from "./lib/definitions/schema.ts";
 export {
   newRunId,
+  type Phase,
   type PlannedStep,
   planRun,
   runCommand,
@@ -31,48 +50,20 @@ export {
   type RunPlan,
   type RunResult,
   type StepOutcome,
-} from "./lib/executor.ts";
-export {
-  type ArtifactRecord,
-  openStore,
-  type RunRecord,
-  type RunStatus,
-  type StepRecord,
-  type StepStatus,
-  Store,
-} from "./lib/store.ts";
+} from "./lib/run/executor.ts";
 export type {
-  ArgumentDef,
-  CommandDefinition,
-  CommandSource,
-  Permissions,
-  ProjectConfig,
-  StepDef,
-} from "./lib/schema.ts";
-export type { SharedData, StepContext, StepFunction, StepHistoryEntry, StepPaths, StepResult } from "./lib/types.ts";
-export { initProject, type InitResult } from "./lib/init.ts";
-export {
-  type CreatedWorktree,
-  createWorktree,
-  getWorktree,
-  listWorktrees,
-  mergeWorktree,
-  removeWorktree,
-  type WorktreeInfo,
-} from "./lib/worktrees.ts";
-export { createSession, killSession, listSessions, type SessionInfo, sessionName } from "./lib/sessions.ts";
-export {
-  HeadlessPmClient,
-  type Level,
-  LockConflict,
-  type Task,
-  TaskQueue,
-  type TaskSource,
-  type TaskStatus,
-} from "./lib/tasks.ts";
-export { type AgentEvent, type AgentRunOptions, type AgentRunSummary, runAgent } from "./lib/agent_runner.ts";
-export { type AgentState, type FleetRow, sampleFleet } from "./lib/fleet.ts";
-export { VERSION } from "./lib/version.ts";
+  RunWorktree,
+  SharedData,
+  StepContext,
+  StepFunction,
+  StepHistoryEntry,
+  StepPaths,
+  StepResult,
+} from "./lib/run/contract.ts";
+export { openStore, Store } from "./lib/state/store.ts";
+export { getRun, listRuns, type RunQuery, type RunRecord, type RunStatus } from "./lib/state/runs.ts";
+export { listSteps, type StepRecord, type StepStatus } from "./lib/state/steps.ts";
+export { type ArtifactRecord, listArtifacts } from "./lib/state/artifacts.ts";
 
 if (import.meta.main) {
   const { main } = await import("./cli.ts");

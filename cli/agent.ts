@@ -1,8 +1,14 @@
 /** `prj agent run` and `prj agent status`. */
 import type { PrjContext } from "../cli.ts";
-import type { AgentEvent, HookDecision } from "../lib/agent_runner.ts";
-import type { Level } from "../lib/tasks.ts";
+import type { AgentEvent, HookDecision } from "../lib/agents/runner.ts";
+import type { Level } from "../lib/agents/tasks/source.ts";
 import { ago, table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { parseDuration } from "../lib/util/duration.ts";
+import { agentStatuses, runAgent } from "../lib/agents/runner.ts";
+import { UsageError } from "../lib/util/errors.ts";
+import { openStore } from "../lib/state/store.ts";
+import { resumeAgent } from "../lib/agents/fleet/resume.ts";
 
 function formatEvent(e: AgentEvent): string {
   const time = e.time.slice(11, 19);
@@ -25,10 +31,6 @@ export async function run(
     json?: boolean;
   },
 ): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { parseDuration } = await import("../lib/duration.ts");
-  const { runAgent } = await import("../lib/agent_runner.ts");
-  const { UsageError } = await import("../lib/errors.ts");
   const pollMs = parseDuration(flags.poll ?? "30s", "--poll");
   const project = await openProject();
   if (flags.hooksDir) {
@@ -84,9 +86,6 @@ export async function run(
 
 /** `prj agent status`. */
 export async function status(this: PrjContext, flags: { json?: boolean }): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { openStore } = await import("../lib/store.ts");
-  const { agentStatuses } = await import("../lib/agent_runner.ts");
   const project = await openProject();
   const store = openStore(project.prjDir);
   try {
@@ -115,9 +114,6 @@ export async function status(this: PrjContext, flags: { json?: boolean }): Promi
 
 /** `prj agent resume <worktree>`. */
 export async function resume(this: PrjContext, _flags: Record<string, never>, worktree: string): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { openStore } = await import("../lib/store.ts");
-  const { resumeAgent } = await import("../lib/fleet.ts");
   const project = await openProject();
   const store = openStore(project.prjDir);
   try {

@@ -1,11 +1,11 @@
 /** `prj list` and `prj show`. */
 import type { PrjContext } from "../cli.ts";
 import { table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { listCommands, loadCommand } from "../lib/definitions/loader.ts";
 
 /** Lists commands. */
 export async function list(this: PrjContext, flags: { json?: boolean }): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { listCommands } = await import("../lib/loader.ts");
   const commands = await listCommands(await openProject());
   const { io } = this;
   if (flags.json) return io.json(commands);
@@ -20,8 +20,6 @@ export async function list(this: PrjContext, flags: { json?: boolean }): Promise
 
 /** Shows one command after `extends`. */
 export async function show(this: PrjContext, flags: { json?: boolean }, name: string): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { loadCommand } = await import("../lib/loader.ts");
   const def = await loadCommand(await openProject(), name);
   const { io } = this;
   if (flags.json) return io.json(def);

@@ -1,7 +1,12 @@
 /** `prj fleet` (alias `prj ps`): what every agent is doing, at a glance; `--watch` refreshes and notifies. */
 import type { PrjContext } from "../cli.ts";
-import type { FleetRow } from "../lib/fleet.ts";
+import { type FleetRow, notifyChanges, sampleFleet, stateLabel } from "../lib/agents/fleet/sample.ts";
+import { attachTo } from "./session.ts";
 import { ago, type Io, table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { openStore } from "../lib/state/store.ts";
+import { parseDuration } from "../lib/util/duration.ts";
+import { UsageError } from "../lib/util/errors.ts";
 
 function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan" {
   switch (row.state) {
@@ -19,7 +24,6 @@ function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan"
 }
 
 function render(io: Io, rows: FleetRow[]): string {
-  const { stateLabel } = FLEET!;
   if (rows.length === 0) return "no agents; start one with `prj run feature-branch feature_name=<name>`";
   return table([
     ["#", "WORKTREE", "BRANCH", "SESSION", "AGENT", "STATE", "SINCE", "CHANGED", "+/-", "PORT", "LAST OUTPUT"].map((
@@ -41,18 +45,11 @@ function render(io: Io, rows: FleetRow[]): string {
   ]);
 }
 
-let FLEET: typeof import("../lib/fleet.ts") | undefined;
-
 /** `prj fleet [--watch] [--json] [--interval 2s]`. */
 export async function fleet(
   this: PrjContext,
   flags: { watch?: boolean; json?: boolean; interval?: string; attach?: string },
 ): Promise<void> {
-  const { openProject } = await import("../lib/project.ts");
-  const { openStore } = await import("../lib/store.ts");
-  const { parseDuration } = await import("../lib/duration.ts");
-  FLEET = await import("../lib/fleet.ts");
-  const { sampleFleet, notifyChanges, stateLabel } = FLEET;
   const project = await openProject();
   const store = openStore(project.prjDir);
   const { io } = this;
@@ -70,13 +67,12 @@ export async function fleet(
       const row = Number.isInteger(n) && n >= 1
         ? rows[n - 1]
         : rows.find((r) => r.worktree === flags.attach || r.session === flags.attach);
-      const { UsageError } = await import("../lib/errors.ts");
       if (!row?.session) {
         throw new UsageError(`No agent "${flags.attach}" with a session in the fleet`, {
           hint: "see `prj fleet` for row numbers",
         });
       }
-      return await (await import("./session.ts")).attachTo(this, row.session);
+      return await attachTo(this, row.session);
     }
     if (!flags.watch) {
       const { rows } = await snapshot();
@@ -131,7 +127,7 @@ export async function fleet(
       Deno.removeSignalListener("SIGINT", stop);
       await keys;
     }
-    if (selected) await (await import("./session.ts")).attachTo(this, selected);
+    if (selected) await attachTo(this, selected);
   } finally {
     store.close();
   }

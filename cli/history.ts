@@ -1,13 +1,19 @@
 /** `prj status`, `prj history`, `prj logs`, `prj cleanup`. */
 import * as path from "node:path";
 import type { PrjContext } from "../cli.ts";
-import { PrjError, UsageError } from "../lib/errors.ts";
-import type { RunRecord } from "../lib/store.ts";
+import { PrjError, UsageError } from "../lib/util/errors.ts";
+import { getRun, listRuns, type RunRecord } from "../lib/state/runs.ts";
+import { listSteps } from "../lib/state/steps.ts";
+import { listArtifacts } from "../lib/state/artifacts.ts";
 import { ago, duration, type Io, statusStyle, table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { openStore } from "../lib/state/store.ts";
+import { deleteRuns, findRun, runsOlderThan } from "../lib/run/history.ts";
+import { didYouMean } from "../lib/util/suggest.ts";
+import { parseDuration } from "../lib/util/duration.ts";
+import { confirm } from "./confirm.ts";
 
 async function open() {
-  const { openProject } = await import("../lib/project.ts");
-  const { openStore } = await import("../lib/store.ts");
   const project = await openProject();
   return { project, store: openStore(project.prjDir) };
 }
@@ -30,8 +36,8 @@ function runRows(io: Io, runs: RunRecord[]): string {
 export async function status(this: PrjContext, flags: { json?: boolean }): Promise<void> {
   const { project, store } = await open();
   try {
-    const active = store.listRuns({ status: "running" });
-    const recent = store.listRuns({ limit: 5 });
+    const active = listRuns(store, { status: "running" });
+    const recent = listRuns(store, { limit: 5 });
     if (flags.json) {
       return this.io.json({
         project: { root: project.root, name: project.name, currentWorktree: project.currentWorktree ?? null },
@@ -58,13 +64,15 @@ export async function history(
 ): Promise<void> {
   const { store } = await open();
   try {
-    const runs = store.listRuns({
+    const runs = listRuns(store, {
       limit: flags.limit ?? 20,
       ...(flags.status ? { status: flags.status } : {}),
       ...(flags.command ? { command: flags.command } : {}),
     });
     if (flags.json) {
-      return this.io.json(runs.map((r) => ({ ...r, steps: store.steps(r.id), artifacts: store.artifacts(r.id) })));
+      return this.io.json(
+        runs.map((r) => ({ ...r, steps: listSteps(store, r.id), artifacts: listArtifacts(store, r.id) })),
+      );
     }
     this.io.out(runs.length === 0 ? "no runs match" : runRows(this.io, runs));
   } finally {
@@ -75,7 +83,6 @@ export async function history(
 /** `prj logs <run> [step] [--follow]`. */
 export async function logs(this: PrjContext, flags: { follow?: boolean }, runId: string, step?: string): Promise<void> {
   const { project, store } = await open();
-  const { findRun } = await import("../lib/history.ts");
   let file: string;
   let id: string;
   try {
@@ -84,12 +91,11 @@ export async function logs(this: PrjContext, flags: { follow?: boolean }, runId:
     const dir = run.artifact_dir ?? path.join(project.prjDir, "artifacts", run.id);
     if (step === undefined) file = path.join(dir, "run.log");
     else {
-      const steps = store.steps(run.id);
+      const steps = listSteps(store, run.id);
       const hit = /^\d+$/.test(step)
         ? steps.find((s) => s.idx === Number(step) - 1)
         : steps.find((s) => s.name === step);
       if (!hit) {
-        const { didYouMean } = await import("../lib/suggest.ts");
         throw new UsageError(`Run ${run.id} has no step "${step}"${didYouMean(step, steps.map((s) => s.name))}`, {
           hint: `its steps: ${steps.map((s) => `${s.idx + 1}. ${s.name}`).join(", ")}`,
         });
@@ -124,10 +130,9 @@ export async function logs(this: PrjContext, flags: { follow?: boolean }, runId:
   };
   if (!(await printNew()) && !flags.follow) throw new PrjError(`Log file ${file} is missing`);
   if (!flags.follow) return;
-  const { openStore } = await import("../lib/store.ts");
   for (;;) {
     const s = openStore(project.prjDir);
-    const run = s.getRun(id);
+    const run = getRun(s, id);
     s.close();
     await printNew();
     if (!run || run.status !== "running") break;
@@ -141,19 +146,16 @@ export async function cleanup(
   this: PrjContext,
   flags: { olderThan?: string; yes?: boolean; dryRun?: boolean },
 ): Promise<void> {
-  const { parseDuration } = await import("../lib/duration.ts");
   const age = parseDuration(flags.olderThan ?? "30d", "--older-than");
   const { project, store } = await open();
   const { io } = this;
   try {
-    const { runsOlderThan, deleteRuns } = await import("../lib/history.ts");
     const runs = runsOlderThan(store, new Date(Date.now() - age));
     if (runs.length === 0) return io.out(`no finished runs older than ${flags.olderThan ?? "30d"}`);
     io.out(`${runs.length} run(s) older than ${flags.olderThan ?? "30d"} would be deleted with their artifacts:`);
     io.out(runRows(io, runs.slice(0, 10)) + (runs.length > 10 ? `\n... and ${runs.length - 10} more` : ""));
     if (flags.dryRun) return;
     if (!flags.yes) {
-      const { confirm } = await import("./confirm.ts");
       if (!(await confirm(io, `Delete ${runs.length} run(s)?`))) {
         this.exit.code = io.interactive ? 1 : 2;
         return;

@@ -1,9 +1,9 @@
 /** `prj init`. */
 import type { PrjContext } from "../cli.ts";
+import { initProject } from "../lib/project/init.ts";
 
 /** Creates .prj/ in a folder. */
 export async function init(this: PrjContext, flags: { force?: boolean }, dir?: string): Promise<void> {
-  const { initProject } = await import("../lib/init.ts");
   const result = await initProject(dir ?? Deno.cwd(), { force: flags.force ?? false });
   const { io } = this;
   for (const f of result.created) io.out(`${io.paint("green", "created")}  ${f}`);

@@ -1,8 +1,13 @@
 /** `prj run`: plans or runs a command with a live line per step on a TTY, plain lines when piped. */
 import type { PrjContext } from "../cli.ts";
-import { PrjError } from "../lib/errors.ts";
-import type { RunEvent, RunPlan } from "../lib/executor.ts";
+import { PrjError } from "../lib/util/errors.ts";
+import type { RunEvent, RunPlan } from "../lib/run/executor.ts";
 import { duration, type Io, statusStyle, table } from "./io.ts";
+import { workerPermissionsAvailable } from "../lib/sandbox/sandbox.ts";
+import { openProject } from "../lib/project/project.ts";
+import { loadCommand } from "../lib/definitions/loader.ts";
+import { parseArguments } from "../lib/definitions/arguments.ts";
+import { planRun, runCommand } from "../lib/run/executor.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -129,7 +134,6 @@ function printPlan(io: Io, plan: RunPlan, source: string): void {
 
 /** Re-runs prj with the Worker permission API enabled when it is off, or refuses clearly. */
 async function ensureSandbox(): Promise<number | undefined> {
-  const { workerPermissionsAvailable } = await import("../lib/sandbox.ts");
   if (workerPermissionsAvailable()) return undefined;
   const allGranted = (["read", "write", "net", "env", "run", "ffi", "sys"] as const)
     .every((name) => Deno.permissions.querySync({ name }).state === "granted");
@@ -165,10 +169,6 @@ export async function runCli(
   ...pairs: string[]
 ): Promise<void> {
   const { io } = this;
-  const { openProject } = await import("../lib/project.ts");
-  const { loadCommand } = await import("../lib/loader.ts");
-  const { parseArguments } = await import("../lib/arguments.ts");
-  const { planRun, runCommand } = await import("../lib/executor.ts");
   const project = await openProject();
   const def = await loadCommand(project, name);
   const args = parseArguments(def, pairs, project.cwd);

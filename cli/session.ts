@@ -1,9 +1,13 @@
 /** `prj session create|list|attach|kill|cleanup`. */
 import type { PrjContext } from "../cli.ts";
 import { ago, table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { getWorktree } from "../lib/workspace/worktrees.ts";
+import { createSession, findSession, killSession, listSessions, orphanSessions } from "../lib/workspace/sessions.ts";
+import { serverArgs } from "../lib/workspace/tmux.ts";
+import { confirm } from "./confirm.ts";
 
 async function project() {
-  const { openProject } = await import("../lib/project.ts");
   return await openProject();
 }
 
@@ -14,8 +18,6 @@ export async function create(
   worktree: string,
 ): Promise<void> {
   const p = await project();
-  const { getWorktree } = await import("../lib/worktrees.ts");
-  const { createSession } = await import("../lib/sessions.ts");
   const wt = await getWorktree(p, worktree);
   const session = await createSession(p, { name: wt.name, path: wt.path, port: wt.port ?? undefined }, flags.task);
   if (flags.json) this.io.json(session);
@@ -26,7 +28,6 @@ export async function create(
 /** `prj session list [pattern]`. */
 export async function list(this: PrjContext, flags: { json?: boolean }, pattern?: string): Promise<void> {
   const p = await project();
-  const { listSessions } = await import("../lib/sessions.ts");
   const sessions = await listSessions(p, pattern);
   const { io } = this;
   if (flags.json) return io.json(sessions);
@@ -45,7 +46,6 @@ export async function list(this: PrjContext, flags: { json?: boolean }, pattern?
 
 /** Attaches this terminal to a session (switches the client when already inside tmux). */
 export async function attachTo(ctx: PrjContext, name: string): Promise<void> {
-  const { serverArgs } = await import("../lib/tmux.ts");
   const inside = Deno.env.get("TMUX") !== undefined;
   const args = [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${name}`];
   const status = await new Deno.Command("tmux", { args, stdin: "inherit", stdout: "inherit", stderr: "inherit" })
@@ -56,7 +56,6 @@ export async function attachTo(ctx: PrjContext, name: string): Promise<void> {
 /** `prj session attach <name-or-prefix>`. */
 export async function attach(this: PrjContext, _flags: Record<string, never>, name: string): Promise<void> {
   const p = await project();
-  const { findSession } = await import("../lib/sessions.ts");
   const session = await findSession(p, name);
   await attachTo(this, session.name);
 }
@@ -64,10 +63,8 @@ export async function attach(this: PrjContext, _flags: Record<string, never>, na
 /** `prj session kill <name>`. */
 export async function kill(this: PrjContext, flags: { yes?: boolean }, name: string): Promise<void> {
   const p = await project();
-  const { findSession, killSession } = await import("../lib/sessions.ts");
   const session = await findSession(p, name);
   if (!flags.yes && this.io.interactive) {
-    const { confirm } = await import("./confirm.ts");
     if (!(await confirm(this.io, `Kill tmux session ${session.name}?`))) {
       this.exit.code = 1;
       return;
@@ -83,7 +80,6 @@ export async function cleanup(
   flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
 ): Promise<void> {
   const p = await project();
-  const { orphanSessions, killSession } = await import("../lib/sessions.ts");
   const orphans = await orphanSessions(p);
   const { io } = this;
   if (orphans.length === 0) {
@@ -96,7 +92,6 @@ export async function cleanup(
   }
   if (flags.dryRun) return flags.json ? io.json({ killed: orphans.map((s) => s.name), dryRun: true }) : undefined;
   if (!flags.yes) {
-    const { confirm } = await import("./confirm.ts");
     if (!(await confirm(io, `Kill ${orphans.length} session(s)?`))) {
       this.exit.code = io.interactive ? 1 : 2;
       return;

@@ -1,13 +1,15 @@
 /** `prj task add|list|show|set-status|release`: the built-in task queue. */
 import type { PrjContext } from "../cli.ts";
-import { UsageError } from "../lib/errors.ts";
-import type { Level, Task } from "../lib/tasks.ts";
+import { UsageError } from "../lib/util/errors.ts";
 import { table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { openStore } from "../lib/state/store.ts";
+import { type Level, type Task, TASK_STATUSES, type TaskStatus } from "../lib/agents/tasks/source.ts";
+import { TaskQueue } from "../lib/agents/tasks/queue.ts";
+import { deleteTaskLocks } from "../lib/state/agent_locks.ts";
+import { didYouMean } from "../lib/util/suggest.ts";
 
 async function queue() {
-  const { openProject } = await import("../lib/project.ts");
-  const { openStore } = await import("../lib/store.ts");
-  const { TaskQueue } = await import("../lib/tasks.ts");
   const project = await openProject();
   const store = openStore(project.prjDir);
   return { project, store, queue: new TaskQueue(store) };
@@ -102,16 +104,14 @@ export async function setStatus(
   id: string,
   status: string,
 ): Promise<void> {
-  const { TASK_STATUSES } = await import("../lib/tasks.ts");
   if (!(TASK_STATUSES as readonly string[]).includes(status)) {
-    const { didYouMean } = await import("../lib/suggest.ts");
     throw new UsageError(`Unknown status "${status}"${didYouMean(status, TASK_STATUSES)}`, {
       hint: `one of: ${TASK_STATUSES.join(", ")}`,
     });
   }
   const { store, queue: q } = await queue();
   try {
-    await q.setStatus(q.require(id).id, null, status as Task["status"] as never);
+    await q.setStatus(q.require(id).id, null, status as TaskStatus);
     this.io.out(`task ${id}: ${status}`);
   } finally {
     store.close();
@@ -124,7 +124,7 @@ export async function release(this: PrjContext, _flags: Record<string, never>, i
   try {
     const task = q.require(id);
     await q.release(task.id, null, "released by hand");
-    store.db.prepare("DELETE FROM agent_locks WHERE task_id = ? AND source = 'builtin'").run(task.id);
+    deleteTaskLocks(store, task.id, "builtin");
     this.io.out(`task ${id} released (status created, no lock)`);
   } finally {
     store.close();

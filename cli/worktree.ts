@@ -1,17 +1,28 @@
 /** `prj worktree create|list|status|remove|prune|merge|diff`. */
 import type { PrjContext } from "../cli.ts";
-import { UsageError } from "../lib/errors.ts";
-import type { WorktreeInfo } from "../lib/worktrees.ts";
+import { UsageError } from "../lib/util/errors.ts";
+import type { WorktreeInfo } from "../lib/workspace/worktrees.ts";
 import { type Io, table } from "./io.ts";
+import { openProject } from "../lib/project/project.ts";
+import { createSession, listSessions } from "../lib/workspace/sessions.ts";
+import {
+  createWorktree,
+  diffWorktree,
+  getWorktree,
+  listWorktrees,
+  mergeWorktree,
+  pruneCandidates,
+  pruneWorktrees,
+  removeWorktree,
+} from "../lib/workspace/worktrees.ts";
+import { confirm } from "./confirm.ts";
 
 async function project() {
-  const { openProject } = await import("../lib/project.ts");
   return await openProject();
 }
 
 /** Adds session names to worktrees when tmux is there (silently none when it is not). */
 async function withSessions(p: Awaited<ReturnType<typeof project>>, list: WorktreeInfo[]): Promise<WorktreeInfo[]> {
-  const { listSessions } = await import("../lib/sessions.ts");
   let sessions: Awaited<ReturnType<typeof listSessions>> = [];
   try {
     sessions = await listSessions(p);
@@ -41,7 +52,6 @@ export async function create(
   name: string,
 ): Promise<void> {
   const p = await project();
-  const { createWorktree } = await import("../lib/worktrees.ts");
   const { io } = this;
   const log = flags.json ? () => {} : (line: string) => io.err(io.paint("gray", line));
   const created = await createWorktree(p, name, {
@@ -53,12 +63,10 @@ export async function create(
   });
   let session: { name: string; created: boolean } | undefined;
   if (flags.session && !flags.dryRun) {
-    const { createSession } = await import("../lib/sessions.ts");
     try {
       session = await createSession(p, { name, path: created.path, port: created.port });
     } catch (error) {
       // Leave nothing half-made: the worktree goes with the failed session.
-      const { removeWorktree } = await import("../lib/worktrees.ts");
       await removeWorktree(p, name, { force: true });
       throw error;
     }
@@ -78,7 +86,6 @@ export async function create(
 /** `prj worktree list`. */
 export async function list(this: PrjContext, flags: { json?: boolean }): Promise<void> {
   const p = await project();
-  const { listWorktrees } = await import("../lib/worktrees.ts");
   const all = await withSessions(p, await listWorktrees(p));
   if (flags.json) return this.io.json(all);
   this.io.out(all.length === 0 ? "no worktrees; create one with `prj worktree create <name>`" : rows(this.io, all));
@@ -87,7 +94,6 @@ export async function list(this: PrjContext, flags: { json?: boolean }): Promise
 /** `prj worktree status <name>`. */
 export async function status(this: PrjContext, flags: { json?: boolean }, name: string): Promise<void> {
   const p = await project();
-  const { getWorktree } = await import("../lib/worktrees.ts");
   const [w] = await withSessions(p, [await getWorktree(p, name)]);
   if (flags.json) return this.io.json(w);
   const { io } = this;
@@ -111,7 +117,6 @@ export async function remove(
   name: string,
 ): Promise<void> {
   const p = await project();
-  const { removeWorktree } = await import("../lib/worktrees.ts");
   const removed = await removeWorktree(p, name, { force: flags.force ?? false, keepBranch: flags.keepBranch ?? false });
   if (flags.json) return this.io.json(removed);
   this.io.out(`removed worktree ${removed.name} (${removed.path})`);
@@ -125,7 +130,6 @@ export async function prune(
   flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
 ): Promise<void> {
   const p = await project();
-  const { pruneCandidates, pruneWorktrees } = await import("../lib/worktrees.ts");
   const actions = await pruneCandidates(p);
   const { io } = this;
   if (actions.length === 0) {
@@ -136,7 +140,6 @@ export async function prune(
   }
   if (flags.dryRun) return flags.json ? io.json({ pruned: actions, dryRun: true }) : undefined;
   if (!flags.yes) {
-    const { confirm } = await import("./confirm.ts");
     if (!(await confirm(io, `Prune ${actions.length} worktree(s)?`))) {
       this.exit.code = io.interactive ? 1 : 2;
       return;
@@ -155,7 +158,6 @@ export async function merge(
 ): Promise<void> {
   if (flags.squash && flags.rebase) throw new UsageError("Choose one of --squash and --rebase");
   const p = await project();
-  const { mergeWorktree } = await import("../lib/worktrees.ts");
   const result = await mergeWorktree(p, name, {
     mode: flags.squash ? "squash" : flags.rebase ? "rebase" : "merge",
     remove: flags.remove ?? false,
@@ -171,7 +173,6 @@ export async function merge(
 /** `prj worktree diff <name>`. */
 export async function diff(this: PrjContext, flags: { stat?: boolean }, name: string): Promise<void> {
   const p = await project();
-  const { diffWorktree } = await import("../lib/worktrees.ts");
   const patch = await diffWorktree(p, name, flags.stat ?? false);
   this.io.raw(patch === "" ? "no changes against its base\n" : patch);
 }

@@ -1,12 +1,12 @@
 /** Built-in step `cleanup`: removes temporary files the run made under its working directory. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { relative, resolve } from "node:path";
 
 /**
  * Removes `with.paths` (relative to the working directory; never outside it, never the
  * folder itself). Missing paths are fine: cleanup must be safe to run after any failure.
  */
 export default async function cleanup(ctx: BuiltinContext): Promise<StepResult> {
-  const { resolve, relative } = await import("node:path");
   const paths = ctx.with.paths ?? [];
   if (!Array.isArray(paths) || paths.some((p) => typeof p !== "string")) {
     throw new Error("with.paths: expected a list of files or folders to remove");

@@ -1,5 +1,6 @@
 /** Built-in step `create-worktree`: a branch and worktree for this run; later steps run there. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { createWorktree, getWorktree } from "../lib/workspace/worktrees.ts";
 
 /**
  * Creates (or with `with.reuse: true`, adopts an existing) worktree named `with.name`,
@@ -11,7 +12,6 @@ export default async function createWorktreeStep(ctx: BuiltinContext): Promise<S
   if (typeof name !== "string" || name === "") {
     throw new Error('with.name: expected the worktree name, e.g. `with: { name: "{{ args.feature_name }}" }`');
   }
-  const { createWorktree, getWorktree } = await import("../lib/worktrees.ts");
   if (ctx.with.reuse === true) {
     try {
       const existing = await getWorktree(ctx.project, name, ctx.store);

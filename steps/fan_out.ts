@@ -1,5 +1,8 @@
 /** Built-in step `fan-out`: runs one command per item at once (one worktree, session and agent each). */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { loadCommand } from "../lib/definitions/loader.ts";
+import { parseArguments } from "../lib/definitions/arguments.ts";
+import { newRunId, runCommand } from "../lib/run/executor.ts";
 
 /**
  * Runs `with.command` once per item of `with.over` (a list, or a comma-separated string),
@@ -21,9 +24,6 @@ export default async function fanOut(ctx: BuiltinContext): Promise<StepResult> {
   if (items.length === 0) throw new Error("with.over: no items to fan out over");
   if (new Set(items).size !== items.length) throw new Error(`with.over: items repeat (${items.join(", ")})`);
   const extra = (ctx.with.args ?? {}) as Record<string, unknown>;
-  const { loadCommand } = await import("../lib/loader.ts");
-  const { parseArguments } = await import("../lib/arguments.ts");
-  const { runCommand, newRunId } = await import("../lib/executor.ts");
   const def = await loadCommand(ctx.project, command);
   const argSets = items.map((item) =>
     parseArguments(def, [

@@ -1,13 +1,13 @@
 /** Built-in step `gather-context`: branch, head, status and changed files into the run's artifacts. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { git, gitContext } from "../lib/workspace/git.ts";
+import { join } from "node:path";
 
 /**
  * Writes `context.json` (branch, head, status, changed files, and with `with.diff: true`
  * the diff against `with.base`) into the run's artifact folder and shares it as `context`.
  */
 export default async function gatherContext(ctx: BuiltinContext): Promise<StepResult> {
-  const { gitContext, git } = await import("../lib/git.ts");
-  const { join } = await import("node:path");
   const context: Record<string, unknown> = { ...(await gitContext(ctx.paths.cwd)), cwd: ctx.paths.cwd };
   if (typeof ctx.with.base === "string" && ctx.with.base !== "") {
     const base = ctx.with.base;

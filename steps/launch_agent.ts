@@ -1,5 +1,11 @@
 /** Built-in step `launch-agent`: renders the prompt and starts the coding agent (in the session, or headless). */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { join } from "node:path";
+import { agentEnv, prepareAgent, runHeadlessAgent, shellQuote, writeLauncher } from "../lib/agents/launcher.ts";
+import { sendLine } from "../lib/workspace/sessions.ts";
+import { worktreePort } from "../lib/workspace/worktrees.ts";
+import { onPath } from "../lib/util/process.ts";
+import { recordLaunch } from "../lib/agents/fleet/record.ts";
 
 function flag(value: unknown, field: string): boolean {
   if (value === undefined || value === "" || value === false || value === "false") return false;
@@ -15,8 +21,6 @@ function flag(value: unknown, field: string): boolean {
  * to the step log and failing on a non-zero exit or `with.timeout` (seconds).
  */
 export default async function launchAgent(ctx: BuiltinContext): Promise<StepResult> {
-  const { join } = await import("node:path");
-  const { shellQuote } = await import("../lib/agent.ts");
   const template = typeof ctx.with.prompt === "string" ? ctx.with.prompt : ctx.prompt?.text;
   if (template === undefined) {
     throw new Error("launch-agent needs a prompt: set prompt_file on the command, or with.prompt on the step");
@@ -25,11 +29,8 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const promptFile = await ctx.artifact("prompt.md", prompt);
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
-  const { agentEnv, prepareAgent, runHeadlessAgent } = await import("../lib/agent.ts");
-  const prepared = await prepareAgent(ctx.project, { prompt, promptFile, model, headless });
-  const port = ctx.resources.worktree
-    ? (await import("../lib/worktrees.ts")).worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name)
-    : null;
+  const prepared = prepareAgent(ctx.project, { prompt, promptFile, model, headless });
+  const port = ctx.resources.worktree ? worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name) : null;
   const env: Record<string, string> = {
     ...ctx.env,
     ...agentEnv(ctx.project, { worktree: ctx.paths.worktree, port, model, promptFile }),
@@ -76,12 +77,11 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   }
   // Fail now, not silently inside the session, when the agent program is missing.
   const program = prepared.invocation.argv[0]!;
-  if (!(await (await import("../lib/process.ts")).onPath(program))) {
+  if (!(await onPath(program))) {
     throw new Error(`agent command "${program}" not found; install it or set agent.command in .prj/config.yaml`);
   }
   const script = join(ctx.paths.artifacts, "agent.sh");
   const exitFile = join(ctx.paths.artifacts, "agent.exit");
-  const { writeLauncher } = await import("../lib/agent.ts");
   await writeLauncher(script, {
     cwd: ctx.paths.cwd,
     env,
@@ -90,8 +90,6 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     promptFile,
     exitFile,
   });
-  const { sendLine } = await import("../lib/sessions.ts");
-  const { recordLaunch } = await import("../lib/fleet.ts");
   recordLaunch(ctx.store, {
     runId: ctx.run.id,
     worktree: worktree?.name ?? null,

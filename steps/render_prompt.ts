@@ -1,5 +1,5 @@
 /** Built-in step `render-prompt`: renders the command's prompt into the run's outputs. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 
 /** Renders `prompt_file` (or `with.prompt`) with the run's values into `outputs/prompt.md` and shares its path. */
 export default async function renderPrompt(ctx: BuiltinContext): Promise<StepResult> {

@@ -1,5 +1,6 @@
 /** Built-in step `setup-environment`: records the run's environment and prepares its artifact folders. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { join, relative, resolve } from "node:path";
 
 /**
  * Writes `environment.json` (prj, Deno and OS versions, paths, the granted env names) into
@@ -11,7 +12,6 @@ export default async function setupEnvironment(ctx: BuiltinContext): Promise<Ste
   if (dirs !== undefined && (!Array.isArray(dirs) || dirs.some((d) => typeof d !== "string"))) {
     throw new Error("with.dirs: expected a list of folder names");
   }
-  const { join, resolve, relative } = await import("node:path");
   for (const dir of (dirs ?? []) as string[]) {
     const full = resolve(ctx.paths.cwd, dir);
     if (relative(ctx.paths.cwd, full).startsWith("..")) {

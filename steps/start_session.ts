@@ -1,12 +1,12 @@
 /** Built-in step `start-session`: a detached tmux session in the run's worktree. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { createSession } from "../lib/workspace/sessions.ts";
+import { getWorktree } from "../lib/workspace/worktrees.ts";
 
 /** Starts (or reports the existing) session `<project>-<worktree>-<with.task>` in the run's worktree. */
 export default async function startSession(ctx: BuiltinContext): Promise<StepResult> {
   const wt = ctx.resources.worktree;
   if (!wt) throw new Error("start-session needs a worktree: put create-worktree before it");
-  const { createSession } = await import("../lib/sessions.ts");
-  const { getWorktree } = await import("../lib/worktrees.ts");
   const info = await getWorktree(ctx.project, wt.name, ctx.store);
   const task = typeof ctx.with.task === "string" ? ctx.with.task : undefined;
   const session = await createSession(

@@ -1,12 +1,12 @@
 /** Built-in step `store-artifacts`: copies files from the working directory into the run's outputs/. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { join, relative, resolve } from "node:path";
 
 /**
  * Copies `with.paths` (files or folders, relative to the working directory) into the run's
  * `outputs/`, recording each file. A missing path fails the step unless `with.optional: true`.
  */
 export default async function storeArtifacts(ctx: BuiltinContext): Promise<StepResult> {
-  const { resolve, relative, join } = await import("node:path");
   const paths = ctx.with.paths;
   if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== "string")) {
     throw new Error('with.paths: expected a list of files or folders, e.g. `with: { paths: ["report.md"] }`');

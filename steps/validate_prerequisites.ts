@@ -1,5 +1,7 @@
 /** Built-in step `validate-prerequisites`: checks the git repo, required tools and required env vars. */
-import type { BuiltinContext, StepResult } from "../lib/types.ts";
+import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
+import { onPath } from "../lib/util/process.ts";
+import { gitContext, isGitRepo } from "../lib/workspace/git.ts";
 
 function list(value: unknown, field: string): string[] {
   if (value === undefined) return [];
@@ -18,8 +20,6 @@ function list(value: unknown, field: string): string[] {
  */
 export default async function validatePrerequisites(ctx: BuiltinContext): Promise<StepResult> {
   const missing: string[] = [];
-  const { onPath } = await import("../lib/process.ts");
-  const { isGitRepo, gitContext } = await import("../lib/git.ts");
   const wantGit = ctx.with.git ?? true;
   if (wantGit && !(await isGitRepo(ctx.paths.cwd))) missing.push(`git repository at "${ctx.paths.cwd}"`);
   else if (wantGit && ctx.with.clean === true) {

@@ -17,7 +17,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { startHeadlessPm } from "./fixtures/headless_pm_server.ts";
-import { HeadlessPmClient, LockConflict } from "../lib/tasks.ts";
+import { HeadlessPmClient, LockConflict } from "@prunejuice/cli/agents";
 
 async function tasks(repo: string) {
   return JSON.parse((await prj(repo, ["task", "list", "--json"])).stdout) as {

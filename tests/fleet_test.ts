@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import type { FleetRow } from "@prunejuice/cli";
+import type { FleetRow } from "@prunejuice/cli/agents";
 import {
   AGENT,
   killTmux,

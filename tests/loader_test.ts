@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { loadCommand, openProject } from "../mod.ts";
-import { type DefinitionError, UsageError } from "../lib/errors.ts";
+import { type DefinitionError, UsageError } from "../lib/util/errors.ts";
 import { makeRepo, prj, removeRepo, writeCommand } from "./helpers.ts";
 
 const repo = await makeRepo();

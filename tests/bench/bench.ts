@@ -5,8 +5,8 @@
  * Usage: deno task bench [--quick]   (--quick: fewer repetitions)
  */
 import * as path from "node:path";
-import { runSandboxed } from "../../lib/sandbox.ts";
-import { resolvePermissions } from "../../lib/permissions.ts";
+import { runSandboxed } from "../../lib/sandbox/sandbox.ts";
+import { resolvePermissions } from "../../lib/sandbox/permissions.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "../..");
 const MOD = path.join(ROOT, "cli.ts"); // the entry of `deno task prj` and the compiled binary

@@ -1,0 +1,357 @@
+/** The MCP server: the project's commands, runs, worktrees and sessions as tools and resources over stdio. */
+import * as path from "node:path";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { z } from "zod";
+import { PrjError } from "../util/errors.ts";
+import { listCommands, loadCommand } from "../definitions/loader.ts";
+import { parseArguments } from "../definitions/arguments.ts";
+import { planRun, runCommand } from "../run/executor.ts";
+import { findRun } from "../run/history.ts";
+import { workerPermissionsAvailable } from "../sandbox/sandbox.ts";
+import { openStore } from "../state/store.ts";
+import { listRuns } from "../state/runs.ts";
+import { listSteps } from "../state/steps.ts";
+import { listArtifacts } from "../state/artifacts.ts";
+import { listWorktrees } from "../workspace/worktrees.ts";
+import { listSessions } from "../workspace/sessions.ts";
+import { gitContext } from "../workspace/git.ts";
+import { notifyChanges, sampleFleet, stateLabel } from "../agents/fleet/sample.ts";
+import { TaskQueue } from "../agents/tasks/queue.ts";
+import type { Project } from "../project/project.ts";
+import type { ArgumentDef, CommandDefinition } from "../definitions/schema.ts";
+import { VERSION } from "../util/version.ts";
+
+/** JSON schema of a command's arguments, for MCP clients. */
+export function argumentsJsonSchema(def: CommandDefinition): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  const toSchema = (a: ArgumentDef) => {
+    const type = a.type === "path" ? "string" : a.type;
+    const s: Record<string, unknown> = { type };
+    if (a.description) s.description = a.description;
+    if (a.default !== undefined) s.default = a.default;
+    if (a.choices) s.enum = a.choices;
+    return s;
+  };
+  for (const a of def.arguments) properties[a.name] = toSchema(a);
+  return {
+    type: "object",
+    properties,
+    required: def.arguments.filter((a) => a.required && a.default === undefined).map((a) => a.name),
+    additionalProperties: false,
+  };
+}
+
+function text(value: unknown): CallToolResult {
+  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] };
+}
+
+/** Runs a tool body; a user mistake becomes an MCP tool error naming what was wrong, never a crash. */
+async function guarded(fn: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await fn();
+  } catch (error) {
+    const message = error instanceof PrjError
+      ? error.message + (error.hint ? ` (${error.hint})` : "")
+      : `internal error: ${(error as Error)?.message ?? String(error)}`;
+    return { isError: true, content: [{ type: "text", text: message }] };
+  }
+}
+
+/**
+ * Builds the MCP server for a project (not yet connected).
+ *
+ * @param project the project whose commands and runs it serves
+ */
+export function createMcpServer(project: Project): McpServer {
+  const server = new McpServer({ name: "prj", version: VERSION });
+
+  server.registerTool("list_commands", {
+    title: "List commands",
+    description: "The project's commands (project and shipped templates) with their arguments as JSON schema",
+    inputSchema: {},
+  }, () =>
+    guarded(async () => {
+      const out = [];
+      for (const summary of await listCommands(project)) {
+        if (summary.error) {
+          out.push({ ...summary, arguments: null });
+          continue;
+        }
+        out.push({ ...summary, arguments: argumentsJsonSchema(await loadCommand(project, summary.name)) });
+      }
+      return text(out);
+    }));
+
+  server.registerTool("show_command", {
+    title: "Show a command",
+    description: "One command's definition after extends",
+    inputSchema: { name: z.string().describe("The command's name") },
+  }, ({ name }: { name: string }) =>
+    guarded(async () => {
+      const def = await loadCommand(project, name);
+      return text({ ...def, argumentsSchema: argumentsJsonSchema(def) });
+    }));
+
+  server.registerTool("run_command", {
+    title: "Run a command",
+    description: "Runs a command with its arguments (or plans it with dry_run) and returns the run id, status, " +
+      "step results and artifact paths. Sends progress notifications per step when asked.",
+    inputSchema: {
+      name: z.string().describe("The command's name"),
+      arguments: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional()
+        .describe("The command's arguments by name"),
+      dry_run: z.boolean().optional().describe("Only plan: create no run and no artifacts"),
+      model: z.string().optional().describe("The agent model for launch-agent"),
+    },
+  }, (
+    { name, arguments: args, dry_run, model }: {
+      name: string;
+      arguments?: Record<string, string | number | boolean> | undefined;
+      dry_run?: boolean | undefined;
+      model?: string | undefined;
+    },
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ) =>
+    guarded(async () => {
+      const def = await loadCommand(project, name);
+      // The same checks as the CLI: k=v pairs through parseArguments.
+      const pairs = Object.entries(args ?? {}).map(([k, v]) => `${k}=${v}`);
+      const values = parseArguments(def, pairs, project.cwd);
+      if (dry_run) {
+        const plan = planRun(project, def, values, model ?? def.model ?? project.config.agent.model);
+        return text({ dryRun: true, ...plan, steps: plan.steps.map(({ def: _d, ...s }) => s) });
+      }
+      const plan = planRun(project, def, values);
+      if (plan.steps.some((s) => s.kind === "module") && !workerPermissionsAvailable()) {
+        throw new PrjError("This prj process cannot sandbox steps (no --unstable-worker-options)", {
+          hint: "start `prj mcp` through `deno task`, the compiled binary, or with --unstable-worker-options",
+        });
+      }
+      const token = extra._meta?.progressToken;
+      const total = plan.steps.filter((s) => s.phase !== "cleanup").length;
+      let done = 0;
+      const result = await runCommand(project, def, {
+        args: values,
+        model,
+        signal: extra.signal,
+        onEvent: (event) => {
+          if (token === undefined || event.type !== "step-end") return;
+          done++;
+          void extra.sendNotification({
+            method: "notifications/progress",
+            params: {
+              progressToken: token,
+              progress: Math.min(done, total),
+              total,
+              message: `${event.name} ${event.status}`,
+            },
+          }).catch(() => {});
+        },
+      });
+      const payload = {
+        runId: result.runId,
+        status: result.status,
+        error: result.error ?? null,
+        durationMs: Math.round(result.durationMs),
+        artifactDir: result.artifactDir,
+        worktree: result.worktree ?? null,
+        session: result.session ?? null,
+        steps: result.steps.map((s) => ({
+          name: s.name,
+          phase: s.phase,
+          status: s.status,
+          output: s.output ?? null,
+          error: s.error ?? null,
+          log: s.logPath,
+        })),
+        artifacts: [path.join(result.artifactDir, "run.json"), path.join(result.artifactDir, "run.log")],
+      };
+      return result.status === "succeeded" ? text(payload) : { ...text(payload), isError: true };
+    }));
+
+  server.registerTool("run_status", {
+    title: "Run status",
+    description: "A run's status, steps and artifacts",
+    inputSchema: { run_id: z.string().describe("Run id or unique prefix") },
+  }, ({ run_id }: { run_id: string }) =>
+    guarded(() => {
+      const store = openStore(project.prjDir);
+      try {
+        const run = findRun(store, run_id);
+        return text({ ...run, steps: listSteps(store, run.id), artifacts: listArtifacts(store, run.id) });
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool(
+    "run_logs",
+    {
+      title: "Run logs",
+      description: "A run's log, or one step's log",
+      inputSchema: {
+        run_id: z.string().describe("Run id or unique prefix"),
+        step: z.string().optional().describe("Step name or number"),
+      },
+    },
+    ({ run_id, step }: { run_id: string; step?: string | undefined }) =>
+      guarded(async () => text(await readRunLog(project, run_id, step))),
+  );
+
+  server.registerTool("list_runs", {
+    title: "List runs",
+    description: "Past runs, newest first",
+    inputSchema: {
+      limit: z.number().int().positive().optional(),
+      status: z.enum(["running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"]).optional(),
+      command: z.string().optional(),
+    },
+  }, (
+    { limit, status, command }: {
+      limit?: number | undefined;
+      status?: string | undefined;
+      command?: string | undefined;
+    },
+  ) =>
+    guarded(() => {
+      const store = openStore(project.prjDir);
+      try {
+        return text(
+          listRuns(store, { limit: limit ?? 20, ...(status ? { status } : {}), ...(command ? { command } : {}) }),
+        );
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool("list_worktrees", {
+    title: "List worktrees",
+    description: "The project's worktrees: branch, path, head, dirty, ahead/behind, port",
+    inputSchema: {},
+  }, () => guarded(async () => text(await listWorktrees(project))));
+
+  server.registerTool("list_sessions", {
+    title: "List sessions",
+    description: "The project's tmux sessions",
+    inputSchema: {},
+  }, () => guarded(async () => text(await listSessions(project))));
+
+  server.registerTool("fleet", {
+    title: "Fleet",
+    description: "Every agent prj launched and its state: working, waiting for input, idle, exited (code), gone",
+    inputSchema: {},
+  }, () =>
+    guarded(async () => {
+      const store = openStore(project.prjDir);
+      try {
+        const { rows, changes } = await sampleFleet(project, store, {
+          idleAfterMs: project.config.fleet.idle_after * 1000,
+        });
+        await notifyChanges(project, store, changes);
+        return text(rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })));
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool("list_tasks", {
+    title: "List tasks",
+    description: "The built-in task queue (prj task list)",
+    inputSchema: { status: z.string().optional() },
+  }, ({ status }: { status?: string | undefined }) =>
+    guarded(() => {
+      const store = openStore(project.prjDir);
+      try {
+        return text(new TaskQueue(store).list(status));
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool("project_context", {
+    title: "Project context",
+    description: "The project's branch, head and dirty files",
+    inputSchema: {},
+  }, () =>
+    guarded(async () => {
+      return text({ root: project.root, name: project.name, ...(await gitContext(project.root)) });
+    }));
+
+  server.registerResource(
+    "command",
+    new ResourceTemplate("prj://commands/{name}", {
+      list: async () => {
+        return {
+          resources: (await listCommands(project)).map((c) => ({
+            uri: `prj://commands/${c.name}`,
+            name: c.name,
+            description: c.description,
+            mimeType: "application/json",
+          })),
+        };
+      },
+    }),
+    { title: "Command definition", description: "A command's definition after extends", mimeType: "application/json" },
+    async (uri: URL, { name }: Record<string, string | string[]>) => {
+      const def = await loadCommand(project, String(name));
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(def, null, 2) }] };
+    },
+  );
+
+  server.registerResource(
+    "run-log",
+    new ResourceTemplate("prj://runs/{id}/log", {
+      list: () => {
+        const store = openStore(project.prjDir);
+        try {
+          return {
+            resources: listRuns(store, { limit: 50 }).map((r) => ({
+              uri: `prj://runs/${r.id}/log`,
+              name: `${r.command} ${r.id}`,
+              description: `${r.status}, started ${r.started_at}`,
+              mimeType: "text/plain",
+            })),
+          };
+        } finally {
+          store.close();
+        }
+      },
+    }),
+    { title: "Run log", description: "A run's log", mimeType: "text/plain" },
+    async (uri: URL, { id }: Record<string, string | string[]>) => ({
+      contents: [{ uri: uri.href, mimeType: "text/plain", text: await readRunLog(project, String(id)) }],
+    }),
+  );
+  return server;
+}
+
+async function readRunLog(project: Project, runId: string, step?: string): Promise<string> {
+  const store = openStore(project.prjDir);
+  try {
+    const run = findRun(store, runId);
+    const dir = run.artifact_dir ?? path.join(project.prjDir, "artifacts", run.id);
+    if (step === undefined) return await Deno.readTextFile(path.join(dir, "run.log"));
+    const steps = listSteps(store, run.id);
+    const hit = /^\d+$/.test(step) ? steps.find((s) => s.idx === Number(step) - 1) : steps.find((s) => s.name === step);
+    if (!hit?.log_path) {
+      throw new PrjError(`Run ${run.id} has no step "${step}" with a log`, {
+        hint: `its steps: ${steps.map((s) => `${s.idx + 1}. ${s.name}`).join(", ")}`,
+      });
+    }
+    return await Deno.readTextFile(hit.log_path);
+  } finally {
+    store.close();
+  }
+}
+
+/** Serves the project over MCP on stdin/stdout until the client disconnects. */
+export async function serveMcp(project: Project): Promise<void> {
+  const server = createMcpServer(project);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => (transport.onclose = () => resolve()));
+  await server.connect(transport);
+  await closed;
+}

@@ -1,0 +1,76 @@
+/** Turns the YAML `permissions:` layers into the Deno permissions a step's Worker gets. */
+import * as path from "node:path";
+import type { Permissions } from "../definitions/schema.ts";
+
+/** The permission kinds a step may be granted. */
+export const PERMISSION_KINDS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
+/** One permission kind. */
+export type PermissionKind = typeof PERMISSION_KINDS[number];
+
+/** The permissions a step runs with, ready for `new Worker(..., { deno: { permissions } })`. */
+export type ResolvedPermissions = Record<PermissionKind, boolean | string[]>;
+
+/**
+ * Resolves the grant of one step: the default (read the project and worktree; write the
+ * worktree and the run's artifacts; nothing else), then config, command and step layers;
+ * a later layer replaces a kind it names.
+ *
+ * @param layers config, command and step `permissions:` (later wins per kind)
+ * @param base the paths the default refers to
+ * @param render resolves placeholders in paths
+ */
+export function resolvePermissions(
+  layers: ReadonlyArray<Permissions | undefined>,
+  base: { project: string; worktree: string | undefined; artifacts: string },
+  render: (s: string) => string = (s) => s,
+): ResolvedPermissions {
+  const out: ResolvedPermissions = {
+    read: [base.project, ...(base.worktree ? [base.worktree] : [])],
+    write: [...(base.worktree ? [base.worktree] : []), base.artifacts],
+    net: false,
+    env: false,
+    run: false,
+    sys: false,
+    ffi: false,
+  };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const kind of PERMISSION_KINDS) {
+      const value = layer[kind];
+      if (value === undefined) continue;
+      if (typeof value === "boolean") out[kind] = value;
+      else {
+        out[kind] = value.map((v) => {
+          const s = render(v);
+          return kind === "read" || kind === "write" || kind === "ffi" ? path.resolve(base.project, s) : s;
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A short description of a grant, for `--dry-run` and logs: `read=[...] write=[...] net=no`. */
+export function describePermissions(p: ResolvedPermissions, shorten: (s: string) => string = (s) => s): string {
+  return PERMISSION_KINDS.map((k) => {
+    const v = p[k];
+    if (v === true) return `${k}=all`;
+    if (v === false || v.length === 0) return null;
+    return `${k}=${v.map(shorten).join(",")}`;
+  }).filter((s) => s !== null).join(" ") || "none";
+}
+
+/**
+ * Rewrites Deno's "Requires X access" error as a message naming the permission and how to grant it.
+ *
+ * @returns the message, or undefined when the error is not a permission denial
+ */
+export function explainDenial(message: string, stepName: string, commandFile: string): string | undefined {
+  const m = /Requires (\w+) access(?: to "?([^",]*)"?)?/.exec(message);
+  if (!m) return undefined;
+  const kind = m[1]!;
+  const what = m[2];
+  const value = what ? `["${what}"]` : "true";
+  return `step "${stepName}" was denied ${kind} access${what ? ` to "${what}"` : ""}; ` +
+    `grant it in ${commandFile} with \`permissions: { ${kind}: ${value} }\` on the step`;
+}

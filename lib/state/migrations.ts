@@ -1,0 +1,160 @@
+/** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
+
+/** The schema version this build writes (PRAGMA user_version). */
+export const SCHEMA_VERSION = 3;
+
+/** Migration `v` takes a database from version `v` to `v + 1`. */
+export const MIGRATIONS: readonly string[] = [
+  // v1
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     command TEXT NOT NULL,
+     status TEXT NOT NULL,
+     args TEXT NOT NULL DEFAULT '{}',
+     shared TEXT NOT NULL DEFAULT '{}',
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     duration_ms INTEGER,
+     error TEXT,
+     pid INTEGER,
+     pid_start TEXT,
+     host TEXT,
+     cwd TEXT,
+     artifact_dir TEXT,
+     worktree TEXT,
+     branch TEXT,
+     session TEXT,
+     model TEXT,
+     parent_id TEXT
+   );
+   CREATE INDEX runs_started ON runs(started_at);
+   CREATE INDEX runs_status ON runs(status);
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     phase TEXT NOT NULL,
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT,
+     finished_at TEXT,
+     duration_ms INTEGER,
+     output TEXT,
+     data TEXT,
+     error TEXT,
+     log_path TEXT,
+     PRIMARY KEY (run_id, idx)
+   );
+   CREATE TABLE artifacts (
+     id INTEGER PRIMARY KEY,
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     step_idx INTEGER,
+     name TEXT NOT NULL,
+     path TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE resources (
+     id INTEGER PRIMARY KEY,
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     path TEXT,
+     branch TEXT,
+     created_at TEXT NOT NULL,
+     removed_at TEXT
+   );
+   CREATE TABLE worktrees (
+     name TEXT PRIMARY KEY,
+     path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     base TEXT,
+     port_slot INTEGER NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     run_id TEXT
+   );`,
+  // v2: the built-in task queue, and the agent runner's agents and task locks
+  `CREATE TABLE tasks (
+     id INTEGER PRIMARY KEY,
+     title TEXT NOT NULL,
+     description TEXT NOT NULL DEFAULT '',
+     role TEXT,
+     difficulty TEXT NOT NULL DEFAULT 'senior',
+     complexity TEXT NOT NULL DEFAULT 'minor',
+     status TEXT NOT NULL DEFAULT 'created',
+     branch TEXT,
+     locked_by TEXT,
+     locked_at TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX tasks_status ON tasks(status);
+   CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY,
+     task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+     at TEXT NOT NULL,
+     agent_id TEXT,
+     kind TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE TABLE agents (
+     agent_id TEXT PRIMARY KEY,
+     role TEXT NOT NULL,
+     level TEXT NOT NULL,
+     source TEXT NOT NULL,
+     pid INTEGER,
+     pid_start TEXT,
+     host TEXT,
+     started_at TEXT NOT NULL,
+     last_heartbeat TEXT,
+     task_id TEXT,
+     task_title TEXT,
+     phase TEXT NOT NULL DEFAULT 'idle',
+     phase_since TEXT NOT NULL,
+     stopped_at TEXT
+   );
+   CREATE TABLE agent_locks (
+     agent_id TEXT PRIMARY KEY,
+     source TEXT NOT NULL,
+     task_id TEXT NOT NULL,
+     task TEXT NOT NULL,
+     worktree TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     locked_at TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     run_id TEXT
+   );`,
+  // v3: every agent prj launched, and its state over time (prj fleet)
+  `CREATE TABLE agent_launches (
+     id INTEGER PRIMARY KEY,
+     run_id TEXT,
+     worktree TEXT,
+     worktree_path TEXT NOT NULL,
+     branch TEXT,
+     session TEXT,
+     kind TEXT NOT NULL,
+     model TEXT,
+     agent_session_id TEXT,
+     headless INTEGER NOT NULL DEFAULT 0,
+     pid INTEGER,
+     pid_start TEXT,
+     launched_at TEXT NOT NULL,
+     exit_file TEXT,
+     exit_code INTEGER,
+     result TEXT,
+     state TEXT NOT NULL DEFAULT 'working',
+     state_since TEXT NOT NULL,
+     pane_hash TEXT,
+     last_change_at TEXT,
+     last_line TEXT,
+     notified_state TEXT,
+     superseded INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE agent_state_events (
+     id INTEGER PRIMARY KEY,
+     launch_id INTEGER NOT NULL REFERENCES agent_launches(id) ON DELETE CASCADE,
+     at TEXT NOT NULL,
+     state TEXT NOT NULL,
+     detail TEXT
+   );`,
+];

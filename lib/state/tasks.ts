@@ -1,0 +1,139 @@
+/** The `tasks` and `task_events` tables: the built-in task queue and each task's history. */
+import { sql, transaction } from "./_db.ts";
+import type { Store } from "./store.ts";
+import { now } from "../util/time.ts";
+
+/** A row of the `tasks` table. */
+export interface TaskRecord {
+  id: number;
+  title: string;
+  description: string;
+  role: string | null;
+  difficulty: "junior" | "senior" | "principal";
+  complexity: "minor" | "major";
+  status: string;
+  branch: string | null;
+  locked_by: string | null;
+  locked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One entry of a task's history. */
+export interface TaskEvent {
+  /** ISO time. */
+  at: string;
+  /** The agent, when an agent did it. */
+  agent_id: string | null;
+  /** `created`, `locked`, `status`, `comment` or `released`. */
+  kind: string;
+  /** What changed. */
+  detail: string | null;
+}
+
+/** Adds an entry to a task's history. */
+export function addTaskEvent(
+  store: Store,
+  taskId: string | number,
+  agentId: string | null,
+  kind: string,
+  detail: string | null,
+): void {
+  sql(store).prepare("INSERT INTO task_events (task_id, at, agent_id, kind, detail) VALUES (?, ?, ?, ?, ?)")
+    .run(Number(taskId), now(), agentId, kind, detail);
+}
+
+/** Adds a task in status `created` (with its history entry) and returns its row. */
+export function insertTask(
+  store: Store,
+  task: Pick<TaskRecord, "title" | "description" | "role" | "difficulty" | "complexity" | "branch">,
+): TaskRecord {
+  return transaction(store, () => {
+    const t = now();
+    const result = sql(store).prepare(
+      `INSERT INTO tasks (title, description, role, difficulty, complexity, status, branch, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?)`,
+    ).run(task.title, task.description, task.role, task.difficulty, task.complexity, task.branch, t, t);
+    const id = Number(result.lastInsertRowid);
+    addTaskEvent(store, id, null, "created", task.title);
+    return getTaskRecord(store, id)!;
+  });
+}
+
+/** One task's row, or undefined. */
+export function getTaskRecord(store: Store, id: string | number): TaskRecord | undefined {
+  return sql(store).prepare("SELECT * FROM tasks WHERE id = ?").get(Number(id)) as TaskRecord | undefined;
+}
+
+/** Tasks (optionally of one status), oldest first. */
+export function listTaskRecords(store: Store, status?: string): TaskRecord[] {
+  const db = sql(store);
+  return (status
+    ? db.prepare("SELECT * FROM tasks WHERE status = ? ORDER BY id").all(status)
+    : db.prepare("SELECT * FROM tasks ORDER BY id").all()) as unknown as TaskRecord[];
+}
+
+/** Unlocked `created` tasks for a role (or any role), oldest first. */
+export function openTaskRecords(store: Store, role: string): TaskRecord[] {
+  return sql(store).prepare(
+    "SELECT * FROM tasks WHERE status = 'created' AND locked_by IS NULL AND (role IS NULL OR role = ?) ORDER BY id",
+  ).all(role) as unknown as TaskRecord[];
+}
+
+/**
+ * Locks a task for an agent (a lock it already holds counts), with its history entry.
+ *
+ * @returns the task after locking, or `{ locked: false }` with the task (undefined when there is none)
+ */
+export function lockTask(
+  store: Store,
+  taskId: string,
+  agentId: string,
+): { locked: true; task: TaskRecord } | { locked: false; task: TaskRecord | undefined } {
+  return transaction(store, () => {
+    const t = now();
+    const result = sql(store).prepare(
+      "UPDATE tasks SET locked_by = ?, locked_at = ?, updated_at = ? WHERE id = ? AND (locked_by IS NULL OR locked_by = ?)",
+    ).run(agentId, t, t, Number(taskId), agentId);
+    if (Number(result.changes) === 0) return { locked: false as const, task: getTaskRecord(store, taskId) };
+    addTaskEvent(store, taskId, agentId, "locked", null);
+    return { locked: true as const, task: getTaskRecord(store, taskId)! };
+  });
+}
+
+/** Sets a task's status, with a history entry `<old> -> <new>[: notes]`. */
+export function setTaskStatus(
+  store: Store,
+  taskId: string,
+  agentId: string | null,
+  status: string,
+  notes?: string,
+): void {
+  transaction(store, () => {
+    const before = getTaskRecord(store, taskId)?.status ?? "?";
+    sql(store).prepare("UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?").run(status, now(), Number(taskId));
+    addTaskEvent(store, taskId, agentId, "status", `${before} -> ${status}${notes ? `: ${notes}` : ""}`);
+  });
+}
+
+/** Gives a task back: status `created`, lock cleared, with a history entry. */
+export function releaseTask(store: Store, taskId: string, agentId: string | null, reason: string): void {
+  transaction(store, () => {
+    const before = getTaskRecord(store, taskId)?.status ?? "?";
+    sql(store).prepare(
+      "UPDATE tasks SET status = 'created', locked_by = NULL, locked_at = NULL, updated_at = ? WHERE id = ?",
+    ).run(now(), Number(taskId));
+    addTaskEvent(store, taskId, agentId, "released", `${before} -> created: ${reason}`);
+  });
+}
+
+/** Clears a task's lock (its status stays). */
+export function unlockTask(store: Store, taskId: string): void {
+  sql(store).prepare("UPDATE tasks SET locked_by = NULL, locked_at = NULL WHERE id = ?").run(Number(taskId));
+}
+
+/** A task's history, oldest first. */
+export function listTaskEvents(store: Store, taskId: string): TaskEvent[] {
+  return sql(store).prepare("SELECT at, agent_id, kind, detail FROM task_events WHERE task_id = ? ORDER BY id")
+    .all(Number(taskId)) as unknown as TaskEvent[];
+}

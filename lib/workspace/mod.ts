@@ -1,0 +1,37 @@
+/**
+ * Worktrees and sessions: a git worktree per piece of work (with its branch, copied files,
+ * setup commands and port), and a tmux session in it.
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import { createWorktree, listWorktrees, removeWorktree } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * await createWorktree(project, "login");
+ * assert.deepEqual((await listWorktrees(project)).map((w) => w.name), ["login"]);
+ * await removeWorktree(project, "login");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+export {
+  type CreatedWorktree,
+  createWorktree,
+  type CreateWorktreeOptions,
+  diffWorktree,
+  getWorktree,
+  listWorktrees,
+  mergeWorktree,
+  removeWorktree,
+  type WorktreeInfo,
+} from "./worktrees.ts";
+export { createSession, killSession, listSessions, type SessionInfo, sessionName } from "./sessions.ts";

@@ -1,0 +1,206 @@
+/** prj's tmux sessions: one per worktree (and task), marked so prj never touches a user's other sessions. */
+import * as path from "node:path";
+import { PrjError, UsageError } from "../util/errors.ts";
+import type { Project } from "../project/project.ts";
+import { requireTmux, tmux, tmuxMaybe } from "./tmux.ts";
+
+/** A prj session as listed. */
+export interface SessionInfo {
+  /** tmux session name. */
+  name: string;
+  /** The worktree name it belongs to. */
+  worktree: string;
+  /** Its working directory (the worktree's path). */
+  path: string;
+  /** When it was created (ISO time). */
+  created: string;
+  /** How many clients are attached. */
+  attached: number;
+  /** Whether its worktree folder still exists. */
+  worktreeExists: boolean;
+}
+
+/** `<project>-<worktree>-<task>`, lowercase, `[a-z0-9-]` only, dashes collapsed.
+ *
+ * @example
+ * ```ts
+ * import { sessionName } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sessionName("Shop", "login", "Fix Bug #12!"), "shop-login-fix-bug-12");
+ * ```
+ */
+export function sessionName(project: string, worktree: string, task?: string): string {
+  return [project, worktree, task].filter((p) => p !== undefined && p !== "").join("-").toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+}
+
+const FORMAT =
+  "#{session_name}\t#{session_created}\t#{session_attached}\t#{@prj_project}\t#{@prj_worktree}\t#{@prj_worktree_path}";
+
+/** Lists this project's sessions (optionally those whose name contains `pattern`).
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import { listSessions } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * assert.deepEqual(await listSessions(await openProject(dir)), []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function listSessions(project: Project, pattern?: string): Promise<SessionInfo[]> {
+  await requireTmux();
+  const out = await tmuxMaybe(["list-sessions", "-F", FORMAT]);
+  if (out === undefined) return []; // no server running: no sessions
+  const sessions: SessionInfo[] = [];
+  for (const line of out.split("\n")) {
+    const [name, created, attached, owner, worktree, wtPath] = line.split("\t");
+    if (!name || owner !== project.root) continue;
+    if (pattern && !name.includes(pattern)) continue;
+    let exists = false;
+    try {
+      exists = Deno.statSync(wtPath!).isDirectory;
+    } catch { /* gone */ }
+    sessions.push({
+      name,
+      worktree: worktree ?? "",
+      path: wtPath ?? "",
+      created: new Date(Number(created) * 1000).toISOString(),
+      attached: Number(attached),
+      worktreeExists: exists,
+    });
+  }
+  return sessions.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Creates a detached session in a worktree, or reports the existing one.
+ *
+ * @returns the session name and whether it was created now
+ * @throws {UsageError} when the worktree does not exist
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import { createSession, killSession, listSessions } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * Deno.env.set("SHELL", "/bin/sh");
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const session = await createSession(project, { name: "main", path: dir }, "docs");
+ * assert.equal(session.created, true);
+ * assert.equal((await listSessions(project))[0]?.path, dir);
+ * await killSession(project, session.name);
+ * await new Deno.Command("tmux", { args: ["-L", `prj-doc-${Deno.pid}`, "kill-server"] }).output();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function createSession(
+  project: Project,
+  worktree: { name: string; path: string; port?: number | undefined },
+  task?: string,
+  exactName?: string,
+): Promise<{ name: string; created: boolean }> {
+  await requireTmux();
+  try {
+    if (!Deno.statSync(worktree.path).isDirectory) throw new Error();
+  } catch {
+    throw new UsageError(`Worktree "${worktree.name}" has no folder at "${worktree.path}"`);
+  }
+  const name = exactName ?? sessionName(project.name, worktree.name, task);
+  if (name === "") throw new UsageError("Session name would be empty; give the worktree a name with letters or digits");
+  const existing = await tmuxMaybe(["has-session", "-t", `=${name}`]);
+  if (existing !== undefined) return { name, created: false };
+  const env = ["-e", `PRJ_WORKTREE=${worktree.path}`, "-e", `PRJ_PROJECT=${project.root}`];
+  if (worktree.port !== undefined) env.push("-e", `PRJ_PORT=${worktree.port}`);
+  await tmux(["new-session", "-d", "-s", name, "-c", worktree.path, ...env], `tmux new-session ${name}`);
+  try {
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_project", project.root]);
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree", worktree.name]);
+    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree_path", worktree.path]);
+  } catch (error) {
+    await tmuxMaybe(["kill-session", "-t", `=${name}`]);
+    throw error;
+  }
+  return { name, created: true };
+}
+
+/**
+ * Resolves a session by exact name or unique prefix among this project's sessions.
+ *
+ * @throws {UsageError} when none or several match
+ */
+export async function findSession(project: Project, nameOrPrefix: string): Promise<SessionInfo> {
+  const sessions = await listSessions(project);
+  const exact = sessions.find((s) => s.name === nameOrPrefix);
+  if (exact) return exact;
+  const matches = sessions.filter((s) => s.name.startsWith(nameOrPrefix));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new UsageError(
+      `Session prefix "${nameOrPrefix}" matches ${matches.length} sessions: ${matches.map((m) => m.name).join(", ")}`,
+    );
+  }
+  throw new UsageError(`No prj session "${nameOrPrefix}" in this project`, { hint: "see `prj session list`" });
+}
+
+/** Kills a session by name (only one of this project's).
+ *
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import { createSession, killSession, listSessions } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * Deno.env.set("PRJ_TMUX_SOCKET", `prj-doc-${Deno.pid}`);
+ * Deno.env.set("SHELL", "/bin/sh");
+ * const dir = await Deno.makeTempDir();
+ * await initProject(dir);
+ * const project = await openProject(dir);
+ * const { name } = await createSession(project, { name: "w", path: dir });
+ * await killSession(project, name);
+ * assert.deepEqual(await listSessions(project), []);
+ * await new Deno.Command("tmux", { args: ["-L", `prj-doc-${Deno.pid}`, "kill-server"] }).output();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function killSession(project: Project, name: string): Promise<void> {
+  const session = await findSession(project, name);
+  await tmux(["kill-session", "-t", `=${session.name}`], `tmux kill-session ${session.name}`);
+}
+
+/** The sessions `cleanup` would kill: this project's whose worktree folder is gone. */
+export async function orphanSessions(project: Project): Promise<SessionInfo[]> {
+  return (await listSessions(project)).filter((s) => !s.worktreeExists);
+}
+
+/** Kills every session of a worktree (used when the worktree is removed). */
+export async function killSessionsOfWorktree(project: Project, worktreePath: string): Promise<string[]> {
+  let sessions: SessionInfo[];
+  try {
+    sessions = await listSessions(project);
+  } catch (error) {
+    if (error instanceof PrjError) return []; // no tmux: nothing to kill
+    throw error;
+  }
+  const killed: string[] = [];
+  for (const s of sessions) {
+    if (path.resolve(s.path) !== path.resolve(worktreePath)) continue;
+    await tmuxMaybe(["kill-session", "-t", `=${s.name}`]);
+    killed.push(s.name);
+  }
+  return killed;
+}
+
+/** Sends a command line to a session's first pane, as if typed. */
+export async function sendLine(session: string, line: string): Promise<void> {
+  await tmux(["send-keys", "-t", `=${session}:`, "-l", line], `tmux send-keys ${session}`);
+  await tmux(["send-keys", "-t", `=${session}:`, "Enter"], `tmux send-keys ${session}`);
+}
