@@ -14,7 +14,7 @@ import * as path from "node:path";
 
 /** The agent CLIs prj is tested against, at the versions the README names. */
 export const PINNED = {
-  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.328", bin: "claude" },
+  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.329", bin: "claude" },
   codex: { pkg: "@openai/codex", version: "0.169.0", bin: "codex" },
   gemini: { pkg: "@google/gemini-cli", version: "0.61.0", bin: "gemini" },
 } as const;
