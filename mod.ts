@@ -39,18 +39,17 @@ export type {
   StepDef,
   WorktreeConfig,
 } from "./lib/definitions/schema.ts";
-export {
-  newRunId,
-  type Phase,
-  type PlannedStep,
-  planRun,
-  runCommand,
-  type RunEvent,
-  type RunOptions,
-  type RunPlan,
-  type RunResult,
-  type StepOutcome,
-} from "./lib/run/executor.ts";
+export { runCommand, type RunOptions, type RunResult } from "./lib/run/executor.ts";
+export { type PlannedStep, planRun, type RunPlan } from "./lib/run/plan.ts";
+export { type Phase, type RunEvent, type StepKind, type StepOutcome } from "./lib/run/session.ts";
+export { newRunId } from "./lib/run/run_id.ts";
+export type {
+  BuiltinStepSpec,
+  ModuleStepSpec,
+  ProgramStepSpec,
+  StepCommon,
+  StepSpec,
+} from "./lib/definitions/steps.ts";
 export type {
   RunWorktree,
   SharedData,

@@ -1,13 +1,14 @@
 /** `prj run`: plans or runs a command with a live line per step on a TTY, plain lines when piped. */
 import type { PrjContext } from "../cli.ts";
 import { PrjError } from "../lib/util/errors.ts";
-import type { RunEvent, RunPlan } from "../lib/run/executor.ts";
+import type { RunEvent } from "../lib/run/session.ts";
+import { planJson, planRun, type RunPlan } from "../lib/run/plan.ts";
 import { duration, type Io, statusStyle, table } from "./io.ts";
-import { workerPermissionsAvailable } from "../lib/sandbox/sandbox.ts";
+import { sandboxAvailable } from "../lib/run/kinds/module.ts";
 import { openProject } from "../lib/project/project.ts";
 import { loadCommand } from "../lib/definitions/loader.ts";
 import { parseArguments } from "../lib/definitions/arguments.ts";
-import { planRun, runCommand } from "../lib/run/executor.ts";
+import { runCommand } from "../lib/run/executor.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -134,7 +135,7 @@ function printPlan(io: Io, plan: RunPlan, source: string): void {
 
 /** Re-runs prj with the Worker permission API enabled when it is off, or refuses clearly. */
 async function ensureSandbox(): Promise<number | undefined> {
-  if (workerPermissionsAvailable()) return undefined;
+  if (sandboxAvailable()) return undefined;
   const allGranted = (["read", "write", "net", "env", "run", "ffi", "sys"] as const)
     .every((name) => Deno.permissions.querySync({ name }).state === "granted");
   if (Deno.env.get("PRJ_REEXEC") === "1" || !allGranted || !Deno.mainModule) {
@@ -175,7 +176,7 @@ export async function runCli(
   const plan = planRun(project, def, args, flags.model ?? def.model ?? project.config.agent.model);
   if (flags.dryRun) {
     if (flags.json) {
-      return io.json({ ...plan, dryRun: true, steps: plan.steps.map(({ def: _def, ...s }) => s) });
+      return io.json({ ...planJson(plan), dryRun: true });
     }
     return printPlan(io, plan, def.source.file);
   }

@@ -2,7 +2,8 @@
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 import { loadCommand } from "../lib/definitions/loader.ts";
 import { parseArguments } from "../lib/definitions/arguments.ts";
-import { newRunId, runCommand } from "../lib/run/executor.ts";
+import { runCommand } from "../lib/run/executor.ts";
+import { newRunId } from "../lib/run/run_id.ts";
 
 /**
  * Runs `with.command` once per item of `with.over` (a list, or a comma-separated string),

@@ -1,6 +1,5 @@
 /** Built-in step `kill-session`: kills the run's tmux session. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { markResourceRemoved } from "../lib/state/resources.ts";
 import { killSession } from "../lib/workspace/sessions.ts";
 
 /** Kills the run's session (or `with.name`). */
@@ -8,6 +7,6 @@ export default async function killSessionStep(ctx: BuiltinContext): Promise<Step
   const name = typeof ctx.with.name === "string" ? ctx.with.name : ctx.resources.session;
   if (!name) throw new Error("kill-session: this run has no session (and no with.name)");
   await killSession(ctx.project, name);
-  markResourceRemoved(ctx.store, ctx.run.id, "session", name);
+  ctx.resourceRemoved("session", name);
   return { output: `killed ${name}` };
 }

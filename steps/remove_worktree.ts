@@ -1,6 +1,5 @@
 /** Built-in step `remove-worktree`: removes the run's worktree (and its branch unless kept). */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { markResourceRemoved } from "../lib/state/resources.ts";
 import { removeWorktree } from "../lib/workspace/worktrees.ts";
 
 /** Removes the run's worktree (or `with.name`); `with.force`, `with.keep_branch` as in `prj worktree remove`. */
@@ -12,6 +11,6 @@ export default async function removeWorktreeStep(ctx: BuiltinContext): Promise<S
     keepBranch: ctx.with.keep_branch === true,
     store: ctx.store,
   });
-  markResourceRemoved(ctx.store, ctx.run.id, "worktree", name);
+  ctx.resourceRemoved("worktree", name);
   return { output: `removed ${removed.path}${removed.deletedBranch ? ` and branch ${removed.branch}` : ""}` };
 }

@@ -8,8 +8,6 @@ import * as path from "node:path";
 import { PrjError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
 import { openStore, type Store } from "../state/store.ts";
-import { createRun, finishRun, updateRun } from "../state/runs.ts";
-import { finishStep, startStep } from "../state/steps.ts";
 import {
   activeAgentRecord,
   agentHeartbeat,
@@ -26,8 +24,10 @@ import {
   setAgentLockAttempts,
 } from "../state/agent_locks.ts";
 import { processAlive } from "../util/liveness.ts";
-import { render } from "../definitions/placeholders.ts";
-import { newRunId } from "../run/executor.ts";
+import { render, replacePlaceholders } from "../definitions/placeholders.ts";
+import { RunSession } from "../run/session.ts";
+import { BRANCH_SLUG, slug } from "../util/slug.ts";
+import { newRunId } from "../run/run_id.ts";
 import { createWorktree, getWorktree } from "../workspace/worktrees.ts";
 import { type HookKind, runHook } from "./hooks.ts";
 import { agentEnv, prepareAgent, runHeadlessAgent } from "./launcher.ts";
@@ -125,10 +125,6 @@ export function taskSource(project: Project, store: Store): TaskSource {
     return new HeadlessPmClient({ url: hp.url, apiKey, longPoll: hp.long_poll });
   }
   return new TaskQueue(store);
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "task";
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -283,7 +279,8 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           }
           throw error;
         }
-        const branch = task.branch ?? `${project.config.worktree.branch_prefix}task-${task.id}-${slug(task.title)}`;
+        const branch = task.branch ??
+          `${project.config.worktree.branch_prefix}task-${task.id}-${slug(task.title, BRANCH_SLUG)}`;
         // Persist the lock before any work starts.
         insertAgentLock(store, {
           agentId,
@@ -314,47 +311,27 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   return summary;
 
   async function work(task: Task, lock: AgentLockRecord): Promise<"done" | "released" | "stopped"> {
-    const runId = newRunId();
-    const artifactDir = path.join(project.prjDir, "artifacts", runId);
-    await Deno.mkdir(path.join(artifactDir, "logs"), { recursive: true });
-    await Deno.mkdir(path.join(artifactDir, "outputs"), { recursive: true });
     const model = modelFor(project, task.difficulty);
-    createRun(store, {
-      id: runId,
+    // The task's work is a run of its own (command `agent-task`), with a step per phase.
+    const session = RunSession.open(project, store, {
+      runId: newRunId(),
       command: "agent-task",
       args: { task: task.id, title: task.title, agent: agentId, role: options.role, difficulty: task.difficulty },
       cwd: project.root,
-      artifactDir,
       model,
     });
-    updateRun(store, runId, { branch: lock.branch });
-    const started = performance.now();
+    const runId = session.id;
+    session.update({ branch: lock.branch });
     let stepIndex = 0;
-    const step = async <T>(name: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> => {
-      const idx = stepIndex++;
-      const logPath = path.join(artifactDir, "logs", `${String(idx + 1).padStart(2, "0")}-${name}.log`);
-      const file = await Deno.open(logPath, { create: true, append: true });
-      const log = (line: string) => file.writeSync(new TextEncoder().encode(line + "\n"));
-      startStep(store, { runId, idx, phase: "main", name, kind: "builtin", logPath });
-      setPhase(name);
-      const t0 = performance.now();
-      try {
-        const value = await fn(log);
-        finishStep(store, runId, idx, { status: "succeeded", durationMs: performance.now() - t0 }, {});
-        return value;
-      } catch (error) {
-        finishStep(store, runId, idx, {
-          status: "failed",
-          durationMs: performance.now() - t0,
-          error: (error as Error).message,
-        }, {});
-        throw error;
-      } finally {
-        file.close();
-      }
+    const step = <T>(name: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> => {
+      const index = stepIndex++;
+      return session.recordStep({ index, phase: "main", name, kind: "builtin", target: name }, (recording) => {
+        setPhase(name);
+        return fn((line) => recording.write(line));
+      });
     };
     const finish = (status: "succeeded" | "failed" | "cancelled", error: string | null) =>
-      finishRun(store, runId, status, error, performance.now() - started);
+      session.finish(status, error ?? undefined);
     const dropLock = () => {
       deleteAgentLock(store, agentId);
       if (source instanceof TaskQueue) source.unlock(task.id);
@@ -386,7 +363,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
         log(`created ${created.path} on ${created.branch}`);
         return { path: created.path, port: created.port };
       });
-      updateRun(store, runId, { worktree: worktree.path });
+      session.update({ worktree: worktree.path });
       emit("worktree", "ready", worktree.path);
       await source.setStatus(task.id, agentId, "under_work", `agent ${agentId} in ${worktree.path}`);
       const payload = { task, agent_id: agentId, role: options.role, worktree: worktree.path, branch: lock.branch };
@@ -423,14 +400,14 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
         },
       };
       // One pass over the template: a task's own text is inserted as it is, never read as placeholders.
-      const rendered = (config.prompt ?? DEFAULT_PROMPT).replace(
-        /\{\{\s*([^{}]*?)\s*\}\}/g,
-        (whole, expr: string) =>
+      const rendered = replacePlaceholders(
+        config.prompt ?? DEFAULT_PROMPT,
+        (expr) =>
           expr.startsWith("task.")
             ? String((task as unknown as Record<string, unknown>)[expr.slice(5)] ?? "")
-            : render(whole, values),
+            : render(`{{ ${expr} }}`, values),
       );
-      const promptFile = path.join(artifactDir, "outputs", "prompt.md");
+      const promptFile = path.join(session.outputsDir, "prompt.md");
       await Deno.writeTextFile(promptFile, rendered);
       let lastError = "";
       let success = false;

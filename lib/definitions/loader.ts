@@ -8,7 +8,8 @@ import { DefinitionError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
 import type { CommandDefinition, CommandFile, CommandSource, StepDef } from "./schema.ts";
 import { didYouMean } from "../util/suggest.ts";
-import { BUILTIN_STEPS } from "../run/builtins.ts";
+import { BUILTIN_STEP_NAMES, userStepPath } from "./steps.ts";
+import { isPlainObject, mergeDefinitions } from "./extends.ts";
 import { checkPlaceholder, placeholdersIn } from "./placeholders.ts";
 import type { YamlSource } from "./yaml_source.ts";
 
@@ -84,25 +85,6 @@ export function commandNames(project: Project): string[] {
   return [...new Set([...projectCommandFiles(project).keys(), ...templateCommandNames()])].sort();
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Child wins; mappings merge recursively; lists (steps) are replaced; arguments merge by name. */
-function merge(parent: Record<string, unknown>, child: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...parent };
-  for (const [key, value] of Object.entries(child)) {
-    const base = out[key];
-    if (key === "arguments" && Array.isArray(base) && Array.isArray(value)) {
-      const byName = new Map<string, unknown>(base.map((a) => [(a as { name: string }).name, a]));
-      for (const a of value) byName.set((a as { name: string }).name, a);
-      out[key] = [...byName.values()];
-    } else if (isPlainObject(base) && isPlainObject(value)) out[key] = merge(base, value);
-    else out[key] = value;
-  }
-  return out;
-}
-
 interface Resolved {
   data: CommandFile;
   chain: string[];
@@ -151,7 +133,7 @@ async function resolve(project: Project, name: string, templatesOnly: boolean, s
     throw error;
   }
   const { extends: _parentExtends, ...parentData } = parent.data;
-  const merged = merge(parentData, data as Record<string, unknown>) as CommandFile;
+  const merged = mergeDefinitions(parentData, data as Record<string, unknown>) as CommandFile;
   for (const [f, s] of parent.sources) sources.set(f, s);
   return { data: merged, chain: [found.file, ...parent.chain], kind: found.kind, file: found.file, sources };
 }
@@ -185,14 +167,14 @@ function stepCheck(
     fail("run", "a string runs through a shell only with `shell: true`; write an argv list instead");
   }
   if (Array.isArray(step.run) && step.shell) fail("shell", "`shell: true` takes `run` as one string");
-  if (step.uses !== undefined && !(step.uses in BUILTIN_STEPS)) {
-    const file = userStepPath(project, step.uses);
+  if (step.uses !== undefined && !BUILTIN_STEP_NAMES.includes(step.uses)) {
+    const file = userStepPath(project.prjDir, step.uses);
     let exists = false;
     try {
       exists = Deno.statSync(file).isFile;
     } catch { /* reported below */ }
     if (!exists) {
-      let names: string[] = Object.keys(BUILTIN_STEPS);
+      let names: string[] = [...BUILTIN_STEP_NAMES];
       try {
         names = names.concat(
           [...Deno.readDirSync(path.join(project.prjDir, "steps"))].filter((e) => e.name.endsWith(".ts")).map((e) =>
@@ -221,12 +203,6 @@ function stepCheck(
       if (problem) fail(undefined, problem);
     }
   }
-}
-
-/** The file a `uses:` that is not a built-in refers to: `.prj/steps/<name>.ts`, or a path under `.prj/`. */
-export function userStepPath(project: Project, uses: string): string {
-  if (uses.includes("/") || uses.endsWith(".ts") || uses.endsWith(".js")) return path.resolve(project.prjDir, uses);
-  return path.join(project.prjDir, "steps", `${uses}.ts`);
 }
 
 /**

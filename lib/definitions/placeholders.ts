@@ -67,12 +67,20 @@ export function mapStrings(value: unknown, fn: (s: string) => string): unknown {
 }
 
 /**
+ * Replaces every `{{ expr }}` in `text` with what `value` returns for it, in one pass: a
+ * value is inserted as it is, never read again for placeholders.
+ */
+export function replacePlaceholders(text: string, value: (expr: string) => string): string {
+  return text.replace(PLACEHOLDER, (_all, expr: string) => value(expr));
+}
+
+/**
  * Replaces placeholders in a string.
  *
  * @throws {PrjError} for an unknown placeholder, or one whose value is not set yet
  */
 export function render(text: string, values: PlaceholderValues): string {
-  return text.replace(PLACEHOLDER, (_all, expr: string) => {
+  return replacePlaceholders(text, (expr) => {
     let value: unknown;
     if (expr.startsWith("args.")) value = values.args[expr.slice(5)];
     else if (expr.startsWith("env.")) value = values.env[expr.slice(4)];
@@ -88,4 +96,13 @@ export function render(text: string, values: PlaceholderValues): string {
     }
     return typeof value === "string" ? value : JSON.stringify(value);
   });
+}
+
+/** Like {@link render}, but leaves the text as it is when a placeholder has no value yet (for plans). */
+export function tryRender(text: string, values: PlaceholderValues): string {
+  try {
+    return render(text, values);
+  } catch {
+    return text;
+  }
 }

@@ -8,9 +8,10 @@ import { z } from "zod";
 import { PrjError } from "../util/errors.ts";
 import { listCommands, loadCommand } from "../definitions/loader.ts";
 import { parseArguments } from "../definitions/arguments.ts";
-import { planRun, runCommand } from "../run/executor.ts";
+import { runCommand } from "../run/executor.ts";
+import { planJson, planRun } from "../run/plan.ts";
 import { findRun } from "../run/history.ts";
-import { workerPermissionsAvailable } from "../sandbox/sandbox.ts";
+import { sandboxAvailable } from "../run/kinds/module.ts";
 import { openStore } from "../state/store.ts";
 import { listRuns } from "../state/runs.ts";
 import { listSteps } from "../state/steps.ts";
@@ -122,10 +123,10 @@ export function createMcpServer(project: Project): McpServer {
       const values = parseArguments(def, pairs, project.cwd);
       if (dry_run) {
         const plan = planRun(project, def, values, model ?? def.model ?? project.config.agent.model);
-        return text({ dryRun: true, ...plan, steps: plan.steps.map(({ def: _d, ...s }) => s) });
+        return text({ dryRun: true, ...planJson(plan) });
       }
       const plan = planRun(project, def, values);
-      if (plan.steps.some((s) => s.kind === "module") && !workerPermissionsAvailable()) {
+      if (plan.steps.some((s) => s.kind === "module") && !sandboxAvailable()) {
         throw new PrjError("This prj process cannot sandbox steps (no --unstable-worker-options)", {
           hint: "start `prj mcp` through `deno task`, the compiled binary, or with --unstable-worker-options",
         });

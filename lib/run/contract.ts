@@ -99,6 +99,8 @@ export interface BuiltinContext extends StepContext {
   setWorktree(worktree: RunWorktree, created: boolean): void;
   /** Records the tmux session this run works in. */
   setSession(name: string, created: boolean): void;
+  /** Records that a worktree or session of this run was removed. */
+  resourceRemoved(kind: "worktree" | "session", name: string): void;
   /** The run's worktree and session so far. */
   resources: { worktree: RunWorktree | undefined; session: string | undefined };
   /** Resolves `{{ }}` placeholders with the run's current values. */

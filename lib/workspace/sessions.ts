@@ -1,6 +1,8 @@
 /** prj's tmux sessions: one per worktree (and task), marked so prj never touches a user's other sessions. */
 import * as path from "node:path";
 import { PrjError, UsageError } from "../util/errors.ts";
+import { isDirectory } from "../util/fs.ts";
+import { SESSION_SLUG, slug } from "../util/slug.ts";
 import type { Project } from "../project/project.ts";
 import { requireTmux, tmux, tmuxMaybe } from "./tmux.ts";
 
@@ -31,8 +33,7 @@ export interface SessionInfo {
  * ```
  */
 export function sessionName(project: string, worktree: string, task?: string): string {
-  return [project, worktree, task].filter((p) => p !== undefined && p !== "").join("-").toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+  return slug([project, worktree, task].filter((p) => p !== undefined && p !== "").join("-"), SESSION_SLUG);
 }
 
 const FORMAT =
@@ -62,17 +63,13 @@ export async function listSessions(project: Project, pattern?: string): Promise<
     const [name, created, attached, owner, worktree, wtPath] = line.split("\t");
     if (!name || owner !== project.root) continue;
     if (pattern && !name.includes(pattern)) continue;
-    let exists = false;
-    try {
-      exists = Deno.statSync(wtPath!).isDirectory;
-    } catch { /* gone */ }
     sessions.push({
       name,
       worktree: worktree ?? "",
       path: wtPath ?? "",
       created: new Date(Number(created) * 1000).toISOString(),
       attached: Number(attached),
-      worktreeExists: exists,
+      worktreeExists: isDirectory(wtPath ?? ""),
     });
   }
   return sessions.sort((a, b) => a.name.localeCompare(b.name));
@@ -109,9 +106,7 @@ export async function createSession(
   exactName?: string,
 ): Promise<{ name: string; created: boolean }> {
   await requireTmux();
-  try {
-    if (!Deno.statSync(worktree.path).isDirectory) throw new Error();
-  } catch {
+  if (!isDirectory(worktree.path)) {
     throw new UsageError(`Worktree "${worktree.name}" has no folder at "${worktree.path}"`);
   }
   const name = exactName ?? sessionName(project.name, worktree.name, task);

@@ -1,0 +1,80 @@
+/**
+ * The `module` step kind: a user's step module, run in the sandbox with only its grant.
+ * This is the run pipeline's one door to lib/sandbox/: the grant, its description for
+ * plans and logs, whether this process can sandbox at all, and the run itself.
+ */
+import * as path from "node:path";
+import type { Project } from "../../project/project.ts";
+import type { CommandDefinition } from "../../definitions/schema.ts";
+import type { ModuleStepSpec } from "../../definitions/steps.ts";
+import { describePermissions, resolvePermissions } from "../../sandbox/permissions.ts";
+import { runSandboxed, StepStopped, workerPermissionsAvailable } from "../../sandbox/sandbox.ts";
+import type { StepResult } from "../contract.ts";
+import type { StepRun } from "../step_run.ts";
+import { Stopped } from "../stop.ts";
+
+/** Whether this Deno process can run sandboxed steps (see the sandbox). */
+export function sandboxAvailable(): boolean {
+  return workerPermissionsAvailable();
+}
+
+function grantOf(
+  project: Project,
+  def: CommandDefinition,
+  step: ModuleStepSpec,
+  where: { worktree: string | undefined; artifacts: string; render: (s: string) => string },
+) {
+  return resolvePermissions(
+    [project.config.permissions, def.permissions, step.permissions],
+    { project: project.root, worktree: where.worktree, artifacts: where.artifacts },
+    where.render,
+  );
+}
+
+/** The step's grant as `--dry-run` shows it, with paths relative to the project. */
+export function describeGrant(
+  project: Project,
+  def: CommandDefinition,
+  step: ModuleStepSpec,
+  where: { worktree: string | undefined; artifacts: string; render: (s: string) => string },
+): string {
+  return describePermissions(grantOf(project, def, step, where), (p) => {
+    const rel = path.relative(project.root, p);
+    return rel === "" ? "<project>" : rel.startsWith("..") || p.startsWith("<") ? p : rel;
+  });
+}
+
+/**
+ * Runs the module in the sandbox.
+ *
+ * @throws {PrjError} when the step fails, is denied, or does not load
+ * @throws {Stopped} when the step was stopped
+ */
+export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<StepResult> {
+  const grant = grantOf(run.project, run.def, step, {
+    worktree: run.session.resources.worktree?.path,
+    artifacts: run.session.artifactDir,
+    render: run.render,
+  });
+  run.recording.line(`sandbox: ${describePermissions(grant)}`, "log");
+  const shared = run.session.shared;
+  try {
+    return await runSandboxed({
+      moduleFile: step.file,
+      display: path.relative(run.project.root, step.file),
+      commandFile: run.def.source.file,
+      permissions: grant,
+      ctx: { ...run.context, shared: { ...shared } },
+      timeoutMs: undefined,
+      signal: run.signal,
+      onLog: (text) => run.recording.line(text, "log"),
+      onShared: (key, value) => {
+        shared[key] = value;
+      },
+      onArtifact: run.artifact,
+    });
+  } catch (error) {
+    if (error instanceof StepStopped) throw new Stopped();
+    throw error;
+  }
+}

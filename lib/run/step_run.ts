@@ -1,0 +1,54 @@
+/** What a step kind gets to run one step: the run around it, the step's resolved values, and its recording. */
+import type { Project } from "../project/project.ts";
+import type { CommandDefinition } from "../definitions/schema.ts";
+import type { PlannedStep } from "./plan.ts";
+import type { RunSession, StepRecording } from "./session.ts";
+import type { RunWorktree, StepHistoryEntry, StepPaths } from "./contract.ts";
+
+/** The serialisable part of the step context, the same for every kind. */
+export interface StepContextData {
+  /** The run. */
+  run: { id: string; command: string };
+  /** This step. */
+  step: { name: string; index: number; phase: string };
+  /** The command's validated arguments. */
+  args: Record<string, unknown>;
+  /** The step's `with:` values, resolved. */
+  with: Record<string, unknown>;
+  /** Project, worktree, working and artifact directories. */
+  paths: StepPaths;
+  /** The step's environment (command `environment` plus step `env`), resolved. */
+  env: Record<string, string>;
+  /** The earlier steps of this run. */
+  history: StepHistoryEntry[];
+}
+
+/** One step being run. */
+export interface StepRun {
+  /** The project. */
+  project: Project;
+  /** The command. */
+  def: CommandDefinition;
+  /** The run's recorder. */
+  session: RunSession;
+  /** The step as planned. */
+  planned: PlannedStep;
+  /** Its log and outcome. */
+  recording: StepRecording;
+  /** Aborted when the step must stop (its timeout, the command's, Ctrl-C). */
+  signal: AbortSignal;
+  /** Resolves placeholders with the run's values as they are now. */
+  render(text: string): string;
+  /** The step context's data. */
+  context: StepContextData;
+  /** Stores an artifact for this step. */
+  artifact(name: string, content: string | Uint8Array): Promise<string>;
+  /** The model chosen for the run. */
+  model: string | undefined;
+  /** The command's prompt, loaded before the run. */
+  prompt: { file: string; text: string } | undefined;
+  /** Records the run's worktree (later steps run there; placeholders see it). */
+  setWorktree(worktree: RunWorktree, created: boolean): void;
+  /** Records the run's tmux session. */
+  setSession(name: string, created: boolean): void;
+}
