@@ -1,11 +1,26 @@
-/** The zod schemas of command definitions and project config, imported only when a file is validated. */
+/**
+ * The zod schemas of command definitions and project config, imported only when a file is
+ * validated. The public types are the interfaces in schema.ts (JSR needs them written out);
+ * the checks at the end of this file fail to compile when a schema and its interface differ
+ * in any field, optionality or type, so the two cannot drift apart.
+ */
 import { z } from "zod";
-import type { ArgumentDef, CommandFile, Permissions, ProjectConfig, StepDef } from "./schema.ts";
+import type {
+  AgentConfig,
+  AgentRunnerConfig,
+  ArgumentDef,
+  CommandFile,
+  HeadlessPmConfig,
+  Permissions,
+  ProjectConfig,
+  StepDef,
+  WorktreeConfig,
+} from "./schema.ts";
 
 const PermissionValueSchema = z.union([z.boolean(), z.array(z.string())]);
 
 /** Schema of {@link Permissions}. */
-export const PermissionsSchema: z.ZodType<Permissions> = z.strictObject({
+export const PermissionsSchema = z.strictObject({
   read: PermissionValueSchema.optional(),
   write: PermissionValueSchema.optional(),
   net: PermissionValueSchema.optional(),
@@ -18,7 +33,7 @@ export const PermissionsSchema: z.ZodType<Permissions> = z.strictObject({
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** Schema of {@link ArgumentDef}. */
-export const ArgumentDefSchema: z.ZodType<ArgumentDef, unknown> = z.strictObject({
+export const ArgumentDefSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -"),
   type: z.enum(["string", "number", "boolean", "path"]).default("string"),
   required: z.boolean().default(false),
@@ -28,7 +43,7 @@ export const ArgumentDefSchema: z.ZodType<ArgumentDef, unknown> = z.strictObject
 });
 
 /** Schema of {@link StepDef}. */
-export const StepDefSchema: z.ZodType<StepDef> = z.strictObject({
+export const StepDefSchema = z.strictObject({
   name: z.string().min(1).optional(),
   uses: z.string().min(1).optional(),
   with: z.record(z.string(), z.unknown()).optional(),
@@ -49,7 +64,7 @@ const StepEntry = z.preprocess(
 const StepList = z.array(StepEntry);
 
 /** Schema of {@link CommandFile}. */
-export const CommandFileSchema: z.ZodType<CommandFile, unknown> = z.strictObject({
+export const CommandFileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a lowercase name of letters, digits, _ and -").optional(),
   description: z.string().optional(),
   category: z.string().optional(),
@@ -93,6 +108,14 @@ const WorktreeConfigSchema = z.strictObject({
   port_stride: z.number().int().positive().default(10),
 });
 
+const HeadlessPmSchema = z.strictObject({
+  url: z.url(),
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").default(
+    "HEADLESS_PM_API_KEY",
+  ),
+  long_poll: z.number().positive().default(180),
+});
+
 const AgentRunnerSchema = z.strictObject({
   max_attempts: z.number().int().positive().default(3),
   timeout: z.number().positive().optional(),
@@ -103,20 +126,28 @@ const AgentRunnerSchema = z.strictObject({
 });
 
 /** Schema of {@link ProjectConfig}. */
-export const ProjectConfigSchema: z.ZodType<ProjectConfig, unknown> = z.strictObject({
+export const ProjectConfigSchema = z.strictObject({
   name: z.string().optional(),
   permissions: PermissionsSchema.optional(),
   agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
   worktree: WorktreeConfigSchema.default(WorktreeConfigSchema.parse({})),
   notify: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   task_source: z.enum(["builtin", "headless-pm"]).default("builtin"),
-  headless_pm: z.strictObject({
-    url: z.url(),
-    api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").default(
-      "HEADLESS_PM_API_KEY",
-    ),
-    long_poll: z.number().positive().default(180),
-  }).optional(),
+  headless_pm: HeadlessPmSchema.optional(),
   agent_runner: AgentRunnerSchema.default(AgentRunnerSchema.parse({})),
   fleet: z.strictObject({ idle_after: z.number().positive().default(5) }).default({ idle_after: 5 }),
 });
+
+/** True when A and B are exactly the same type (not merely assignable either way). */
+type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+
+// Each line fails to compile when a schema and its interface disagree.
+const _permissions: Exactly<z.output<typeof PermissionsSchema>, Permissions> = true;
+const _argument: Exactly<z.output<typeof ArgumentDefSchema>, ArgumentDef> = true;
+const _step: Exactly<z.output<typeof StepDefSchema>, StepDef> = true;
+const _commandFile: Exactly<z.output<typeof CommandFileSchema>, CommandFile> = true;
+const _agent: Exactly<z.output<typeof AgentConfigSchema>, AgentConfig> = true;
+const _worktree: Exactly<z.output<typeof WorktreeConfigSchema>, WorktreeConfig> = true;
+const _headlessPm: Exactly<z.output<typeof HeadlessPmSchema>, HeadlessPmConfig> = true;
+const _agentRunner: Exactly<z.output<typeof AgentRunnerSchema>, AgentRunnerConfig> = true;
+const _config: Exactly<z.output<typeof ProjectConfigSchema>, ProjectConfig> = true;

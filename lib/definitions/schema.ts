@@ -1,8 +1,9 @@
-/** The types of command definitions and project config (their zod schemas are in _schemas.ts, loaded on use). */
-
-// Public types are written out as interfaces (JSR forbids inferred "slow" types in a
-// package's API); each schema is annotated with its interface, so the compiler still
-// checks that the schema and the type agree.
+/**
+ * The types of command definitions and project config. Their zod schemas are in
+ * _schemas.ts (loaded only when a file is validated), which checks at compile time that
+ * each schema produces exactly the interface here: JSR needs public types written out, so
+ * `z.infer` cannot be the public type, and the check keeps the two from drifting.
+ */
 
 /** A permission: `true` (all), `false` (none) or a list of paths, hosts, names or programs. */
 export type PermissionValue = boolean | string[];
