@@ -8,16 +8,18 @@ import { join } from "node:path";
  * the diff against `with.base`) into the run's artifact folder and shares it as `context`.
  */
 export default async function gatherContext(ctx: BuiltinContext): Promise<StepResult> {
-  const context: Record<string, unknown> = { ...(await gitContext(ctx.paths.cwd)), cwd: ctx.paths.cwd };
+  // git runs on the checkout prj knows (the run's worktree, else the project), never one found in the folder.
+  const where = { project: ctx.paths.project, worktree: ctx.paths.worktree, cwd: ctx.paths.cwd };
+  const context: Record<string, unknown> = { ...(await gitContext(where)), cwd: ctx.paths.cwd };
   if (typeof ctx.with.base === "string" && ctx.with.base !== "") {
     const base = ctx.with.base;
     const range = `${base}...HEAD`;
     context.base = base;
-    context.changedSinceBase = (await git(ctx.paths.cwd, ["diff", "--name-only", range], `git diff ${range}`))
+    context.changedSinceBase = (await git(where, ["diff", "--name-only", range], `git diff ${range}`))
       .split("\n").filter(Boolean);
-    if (ctx.with.diff === true) await ctx.artifact("diff.patch", await git(ctx.paths.cwd, ["diff", range]));
+    if (ctx.with.diff === true) await ctx.artifact("diff.patch", await git(where, ["diff", "--no-ext-diff", range]));
   } else if (ctx.with.diff === true) {
-    await ctx.artifact("diff.patch", await git(ctx.paths.cwd, ["diff", "HEAD"]));
+    await ctx.artifact("diff.patch", await git(where, ["diff", "--no-ext-diff", "HEAD"]));
   }
   await Deno.writeTextFile(join(ctx.paths.artifacts, "context.json"), JSON.stringify(context, null, 2) + "\n");
   ctx.shared.set("context", context);

@@ -21,9 +21,10 @@ function list(value: unknown, field: string): string[] {
 export default async function validatePrerequisites(ctx: BuiltinContext): Promise<StepResult> {
   const missing: string[] = [];
   const wantGit = ctx.with.git ?? true;
-  if (wantGit && !(await isGitRepo(ctx.paths.cwd))) missing.push(`git repository at "${ctx.paths.cwd}"`);
+  const where = { project: ctx.paths.project, worktree: ctx.paths.worktree, cwd: ctx.paths.cwd };
+  if (wantGit && !(await isGitRepo(where))) missing.push(`git repository at "${ctx.paths.cwd}"`);
   else if (wantGit && ctx.with.clean === true) {
-    const context = await gitContext(ctx.paths.cwd);
+    const context = await gitContext(where);
     if (context.dirty) missing.push(`clean checkout (uncommitted: ${context.changedFiles.slice(0, 5).join(", ")})`);
   }
   const tools = list(ctx.with.tools, "tools");

@@ -1,4 +1,4 @@
-/** Turns the YAML `permissions:` layers into the Deno permissions a step's Worker gets. */
+/** Turns the YAML `permissions:` layers into the Deno permissions a step's process gets, and explains denials. */
 import * as path from "node:path";
 import type { Permissions } from "../definitions/schema.ts";
 
@@ -7,7 +7,7 @@ export const PERMISSION_KINDS = ["read", "write", "net", "env", "run", "sys", "f
 /** One permission kind. */
 export type PermissionKind = typeof PERMISSION_KINDS[number];
 
-/** The permissions a step runs with, ready for `new Worker(..., { deno: { permissions } })`. */
+/** The permissions a step runs with: per kind, all (`true`), none (`false`) or a list. */
 export type ResolvedPermissions = Record<PermissionKind, boolean | string[]>;
 
 /**
@@ -61,15 +61,44 @@ export function describePermissions(p: ResolvedPermissions, shorten: (s: string)
 }
 
 /**
- * Rewrites Deno's "Requires X access" error as a message naming the permission and how to grant it.
+ * Rewrites Deno's "Requires X access" error as a message naming the permission and how to grant
+ * it, or, for a path the sandbox denies whatever the grant, why it is denied.
  *
+ * @param message the error message
+ * @param stepName the step, for the message
+ * @param commandFile the file that grants the step's permissions
+ * @param why the paths the sandbox denies whatever the grant, each with its reason
  * @returns the message, or undefined when the error is not a permission denial
+ * @example
+ * ```ts
+ * import { explainDenial } from "./permissions.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   explainDenial('Requires env access to "HOME", run again with the --allow-env flag', "s", "c.yaml"),
+ *   'step "s" was denied env access to "HOME"; grant it in c.yaml with `permissions: { env: ["HOME"] }` on the step',
+ * );
+ * ```
  */
-export function explainDenial(message: string, stepName: string, commandFile: string): string | undefined {
+export function explainDenial(
+  message: string,
+  stepName: string,
+  commandFile: string,
+  why: Readonly<Record<string, string>> = {},
+): string | undefined {
   const m = /Requires (\w+) access(?: to "?([^",]*)"?)?/.exec(message);
   if (!m) return undefined;
   const kind = m[1]!;
   const what = m[2];
+  if (what && (kind === "read" || kind === "write")) {
+    // The longest denied path that holds it explains it best.
+    const rule = Object.keys(why).filter((d) => what === d || what.startsWith(d + "/"))
+      .sort((a, b) => b.length - a.length)[0];
+    if (rule !== undefined) {
+      return `step "${stepName}" was denied ${kind} access to "${what}": the sandbox never lets a step ` +
+        `${kind === "read" ? "read" : "write"} "${rule}": ${why[rule]}`;
+    }
+  }
   const value = what ? `["${what}"]` : "true";
   return `step "${stepName}" was denied ${kind} access${what ? ` to "${what}"` : ""}; ` +
     `grant it in ${commandFile} with \`permissions: { ${kind}: ${value} }\` on the step`;

@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { git, gitMaybe } from "./git.ts";
+import { gitInvocation, worktreeGitDir } from "./safe_git.ts";
 import type { Project } from "../project/project.ts";
 import { openStore, type Store } from "../state/store.ts";
 import {
@@ -460,7 +461,7 @@ async function describe(
   let ahead: number | null = null;
   let behind: number | null = null;
   if (exists) {
-    const status = await gitMaybe(w.path, ["status", "--porcelain"]);
+    const status = await gitMaybe({ project: project.root, worktree: w.path }, ["status", "--porcelain"]);
     dirty = status === undefined ? null : status.trim() !== "";
   }
   if (w.branch && w.base) {
@@ -559,7 +560,7 @@ export async function removeWorktree(
     const wt = await getWorktree(project, name, store);
     if (!options.force) {
       if (wt.dirty) {
-        const status = (await gitMaybe(wt.path, ["status", "--porcelain"])) ?? "";
+        const status = (await gitMaybe({ project: project.root, worktree: wt.path }, ["status", "--porcelain"])) ?? "";
         const files = status.split("\n").filter(Boolean).map((l) => l.slice(3));
         throw new PrjError(
           `Worktree "${name}" has uncommitted changes: ${files.slice(0, 5).join(", ")}${
@@ -580,9 +581,19 @@ export async function removeWorktree(
     const killedSessions = await killSessionsOfWorktree(project, wt.path);
     let deletedBranch = false;
     await withWorktreeLock(project, async () => {
-      if (wt.exists) {
+      // `git worktree remove` reads the worktree's .git entry: only when it is still git's own.
+      let trusted = true;
+      try {
+        if (wt.exists) worktreeGitDir(project.root, wt.path);
+      } catch (error) {
+        if (!options.force) throw error;
+        trusted = false;
+      }
+      if (wt.exists && trusted) {
         const force = options.force ? ["--force", "--force"] : [];
         await git(project.root, ["worktree", "remove", ...force, wt.path], "git worktree remove");
+      } else if (wt.exists) {
+        Deno.removeSync(wt.path, { recursive: true }); // then prune forgets it
       }
       await gitMaybe(project.root, ["worktree", "prune"]);
       try {
@@ -698,7 +709,11 @@ export async function mergeWorktree(
   }
   // Untracked files (a copied .env, build output) stay in the worktree and do not affect
   // the merge; uncommitted changes to tracked files would be left behind, so refuse those.
-  const tracked = ((await gitMaybe(wt.path, ["status", "--porcelain", "--untracked-files=no"])) ?? "")
+  const tracked = ((await gitMaybe({ project: project.root, worktree: wt.path }, [
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+  ])) ?? "")
     .split("\n").filter(Boolean).map((l) => l.slice(3));
   if (tracked.length > 0) {
     throw new PrjError(`Worktree "${name}" has uncommitted changes: ${tracked.slice(0, 5).join(", ")}`, {
@@ -712,9 +727,10 @@ export async function mergeWorktree(
       hint: `run \`git checkout ${wt.base}\` in ${project.root} first`,
     });
   }
+  const mergeTree = gitInvocation(project.root);
   const check = await capture(
-    ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", wt.base, wt.branch],
-    { cwd: project.root },
+    ["git", ...mergeTree.options, "merge-tree", "--write-tree", "--name-only", "--no-messages", wt.base, wt.branch],
+    { cwd: mergeTree.cwd, env: mergeTree.env },
   );
   if (check.code === 1) {
     const files = check.stdout.split("\n").slice(1).filter(Boolean);
@@ -723,18 +739,21 @@ export async function mergeWorktree(
     });
   }
   if (mode === "squash") {
-    await git(project.root, ["merge", "--squash", wt.branch], "git merge --squash");
+    await git(project.root, ["merge", "--squash", wt.branch], "git merge --squash", { hooks: true });
     const staged = (await git(project.root, ["diff", "--cached", "--name-only"])).trim();
-    if (staged) await git(project.root, ["commit", "-m", `Squashed merge of ${wt.branch}`], "git commit");
+    if (staged) {
+      await git(project.root, ["commit", "-m", `Squashed merge of ${wt.branch}`], "git commit", { hooks: true });
+    }
   } else if (mode === "rebase") {
-    const rebase = await gitMaybe(wt.path, ["rebase", wt.base]);
+    const inWorktree = { project: project.root, worktree: wt.path };
+    const rebase = await gitMaybe(inWorktree, ["rebase", wt.base]);
     if (rebase === undefined) {
-      await gitMaybe(wt.path, ["rebase", "--abort"]);
+      await gitMaybe(inWorktree, ["rebase", "--abort"]);
       throw new PrjError(`Rebasing "${wt.branch}" onto "${wt.base}" failed; nothing was changed`);
     }
-    await git(project.root, ["merge", "--ff-only", wt.branch], "git merge --ff-only");
+    await git(project.root, ["merge", "--ff-only", wt.branch], "git merge --ff-only", { hooks: true });
   } else {
-    await git(project.root, ["merge", "--no-ff", "-m", `Merge ${wt.branch}`, wt.branch], "git merge");
+    await git(project.root, ["merge", "--no-ff", "-m", `Merge ${wt.branch}`, wt.branch], "git merge", { hooks: true });
   }
   const commit = (await git(project.root, ["rev-parse", "HEAD"])).trim();
   let removed = false;
@@ -750,6 +769,7 @@ export async function diffWorktree(project: Project, name: string, stat = false)
   const wt = await getWorktree(project, name);
   if (!wt.exists) throw new PrjError(`Worktree "${name}" has no folder at "${wt.path}"`);
   const base = wt.base ?? await defaultBranch(project);
-  const mergeBase = (await git(wt.path, ["merge-base", base, "HEAD"], "git merge-base")).trim();
-  return await git(wt.path, ["diff", ...(stat ? ["--stat"] : []), mergeBase], "git diff");
+  const where = { project: project.root, worktree: wt.path };
+  const mergeBase = (await git(where, ["merge-base", base, "HEAD"], "git merge-base")).trim();
+  return await git(where, ["diff", "--no-ext-diff", ...(stat ? ["--stat"] : []), mergeBase], "git diff");
 }

@@ -210,7 +210,7 @@ export async function sampleFleet(
     let behind: number | null = null;
     if (options.withGit !== false && worktreeExists) {
       const [status, counts] = await Promise.all([
-        gitMaybe(l.worktree_path, ["status", "--porcelain"]),
+        gitMaybe({ project: project.root, worktree: l.worktree_path }, ["status", "--porcelain"]),
         l.branch ? gitMaybe(project.root, ["rev-list", "--left-right", "--count", `${base}...${l.branch}`]) : undefined,
       ]);
       if (status !== undefined) changedFiles = status.split("\n").filter(Boolean).length;
