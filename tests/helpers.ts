@@ -85,6 +85,40 @@ export async function makeRepo(options: { init?: boolean; files?: Record<string,
   return dir;
 }
 
+/** A temp repo (see {@link makeRepo}) that is removed, with its worktrees folder, when the test ends. */
+export interface TempRepo extends AsyncDisposable {
+  /** The repository's folder. */
+  readonly path: string;
+}
+
+/** `await using fixture = await tempRepo(); const repo = fixture.path;` */
+export async function tempRepo(options: { init?: boolean; files?: Record<string, string> } = {}): Promise<TempRepo> {
+  const repo = await makeRepo(options);
+  return { path: repo, [Symbol.asyncDispose]: () => removeRepo(repo) };
+}
+
+/** A private tmux server for one test, killed when the test ends. */
+export interface TempTmux extends AsyncDisposable {
+  /** The server's socket name (`tmux -L <socket>`). */
+  readonly socket: string;
+  /** The environment that points prj at it. */
+  readonly env: { PRJ_TMUX_SOCKET: string };
+}
+
+/** `await using server = tempTmux();` */
+export function tempTmux(): TempTmux {
+  const socket = tmuxSocket();
+  return { socket, env: { PRJ_TMUX_SOCKET: socket }, [Symbol.asyncDispose]: () => killTmux(socket) };
+}
+
+/** A temp folder for one test, removed when it ends. */
+export async function tempDir(
+  options: { prefix?: string } = {},
+): Promise<{ readonly path: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: options.prefix ?? "prj-test-" });
+  return { path: dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}) };
+}
+
 /** Replaces .prj/config.yaml. */
 export async function setConfig(repo: string, yaml: string): Promise<void> {
   await Deno.writeTextFile(path.join(repo, ".prj", "config.yaml"), yaml);

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { loadCommand, openProject } from "../mod.ts";
+import { loadCommand, openProject, type Project } from "../mod.ts";
 import { type DefinitionError, UsageError } from "../lib/util/errors.ts";
-import { makeRepo, prj, removeRepo, writeCommand } from "./helpers.ts";
+import { prj, tempRepo, writeCommand } from "./helpers.ts";
 
-const repo = await makeRepo();
-const project = await openProject(repo);
-
-async function loadError(name: string, yaml: string | Uint8Array): Promise<DefinitionError | UsageError> {
-  const file = path.join(repo, ".prj", "commands", `${name}.yaml`);
+async function loadError(
+  project: Project,
+  name: string,
+  yaml: string | Uint8Array,
+): Promise<DefinitionError | UsageError> {
+  const file = path.join(project.prjDir, "commands", `${name}.yaml`);
   if (typeof yaml === "string") await Deno.writeTextFile(file, yaml);
   else await Deno.writeFile(file, yaml);
   try {
@@ -23,7 +24,11 @@ async function loadError(name: string, yaml: string | Uint8Array): Promise<Defin
 }
 
 Deno.test("loadCommand() rejects an unknown field with its line, column and a suggestion", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   const error = await loadError(
+    project,
     "review",
     "name: review\nsteps:\n  - gather-context\n  - gather-context\n  - name: x\n    uses: cleanup\n    timout: 5\n",
   );
@@ -31,12 +36,18 @@ Deno.test("loadCommand() rejects an unknown field with its line, column and a su
 });
 
 Deno.test("loadCommand() reports a wrong type with what was expected and found", async () => {
-  const error = await loadError("t1", "steps:\n  - uses: cleanup\n    timeout: soon\n");
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
+  const error = await loadError(project, "t1", "steps:\n  - uses: cleanup\n    timeout: soon\n");
   assert.equal(error.message, '.prj/commands/t1.yaml:3:14: steps[0].timeout: expected number, found string "soon"');
 });
 
 Deno.test("loadCommand() reports a top-level typo with a suggestion", async () => {
-  const error = await loadError("t2", "descripton: x\nsteps: [cleanup]\n");
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
+  const error = await loadError(project, "t2", "descripton: x\nsteps: [cleanup]\n");
   assert.match(
     error.message,
     /^\.prj\/commands\/t2\.yaml:1:1: descripton: unknown field; did you mean "description"\?$/,
@@ -44,12 +55,15 @@ Deno.test("loadCommand() reports a top-level typo with a suggestion", async () =
 });
 
 Deno.test("loadCommand() rejects duplicate keys, syntax errors, alias bombs, non-UTF-8 and huge files", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   assert.match(
-    (await loadError("d", "steps: [cleanup]\nsteps: [cleanup]\n")).message,
+    (await loadError(project, "d", "steps: [cleanup]\nsteps: [cleanup]\n")).message,
     /^\.prj\/commands\/d\.yaml:2:1: duplicate key/,
   );
   assert.match(
-    (await loadError("s", "steps: [cleanup\nname: x\n")).message,
+    (await loadError(project, "s", "steps: [cleanup\nname: x\n")).message,
     /^\.prj\/commands\/s\.yaml:\d+:\d+: YAML syntax error/,
   );
   const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
@@ -61,7 +75,7 @@ Deno.test("loadCommand() rejects duplicate keys, syntax errors, alias bombs, non
     );
   }
   assert.match(
-    (await loadError("bomb", bomb.join("\n") + "\nsteps: [cleanup]\n")).message,
+    (await loadError(project, "bomb", bomb.join("\n") + "\nsteps: [cleanup]\n")).message,
     /^\.prj\/commands\/bomb\.yaml: YAML aliases expand too far/,
   );
   const bytes = new Uint8Array([
@@ -70,41 +84,48 @@ Deno.test("loadCommand() rejects duplicate keys, syntax errors, alias bombs, non
     ...new TextEncoder().encode("\nsteps: [cleanup]\n"),
   ]);
   assert.equal(
-    (await loadError("latin1", bytes)).message,
+    (await loadError(project, "latin1", bytes)).message,
     ".prj/commands/latin1.yaml:1:17: invalid UTF-8 byte 0xe9; save the file as UTF-8",
   );
   const huge = "description: " + "x".repeat(1024 * 1024) + "\nsteps: [cleanup]\n";
   assert.match(
-    (await loadError("huge", huge)).message,
+    (await loadError(project, "huge", huge)).message,
     /^\.prj\/commands\/huge\.yaml: file is \d+ bytes; definitions are limited to 1 MiB/,
   );
 });
 
 Deno.test("loadCommand() checks steps: uses or run, shell strings, unknown steps, unknown placeholders", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   assert.match(
-    (await loadError("a", "steps:\n  - name: nothing\n")).message,
+    (await loadError(project, "a", "steps:\n  - name: nothing\n")).message,
     /steps\[0\]: a step needs "uses" or "run"/,
   );
   assert.match(
-    (await loadError("b", "steps:\n  - run: echo hi\n")).message,
+    (await loadError(project, "b", "steps:\n  - run: echo hi\n")).message,
     /steps\[0\]\.run: a string runs through a shell only with `shell: true`/,
   );
   assert.match(
-    (await loadError("c", "steps:\n  - gather-contxt\n")).message,
+    (await loadError(project, "c", "steps:\n  - gather-contxt\n")).message,
     /^\.prj\/commands\/c\.yaml:2:5: steps\[0\]\.uses: unknown step "gather-contxt".*did you mean "gather-context"\?$/,
   );
   assert.match(
-    (await loadError("e", 'arguments:\n  - name: feature\nsteps:\n  - run: [echo, "{{ args.featur }}"]\n')).message,
+    (await loadError(project, "e", 'arguments:\n  - name: feature\nsteps:\n  - run: [echo, "{{ args.featur }}"]\n'))
+      .message,
     /unknown placeholder "\{\{ args\.featur \}\}": the command declares no argument "featur"; did you mean "\{\{ args\.feature \}\}"\?/,
   );
   assert.match(
-    (await loadError("f", 'steps:\n  - run: [echo, "{{ wrktree }}"]\n')).message,
+    (await loadError(project, "f", 'steps:\n  - run: [echo, "{{ wrktree }}"]\n')).message,
     /unknown placeholder "\{\{ wrktree \}\}"; did you mean "worktree"\?/,
   );
-  assert.match((await loadError("g", "description: x\n")).message, /the command has no steps/);
+  assert.match((await loadError(project, "g", "description: x\n")).message, /the command has no steps/);
 });
 
 Deno.test("extends: the child inherits every field, its own win, step lists are replaced", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   await writeCommand(
     repo,
     "base-cmd",
@@ -137,9 +158,13 @@ Deno.test("extends: the child inherits every field, its own win, step lists are 
 });
 
 Deno.test("extends: a cycle is an error naming the chain; an unknown parent gets a suggestion", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   await writeCommand(repo, "cy-a", "extends: cy-b\nsteps: [cleanup]\n");
   await writeCommand(repo, "cy-b", "extends: cy-a\nsteps: [cleanup]\n");
   await assert.rejects(() => loadCommand(project, "cy-a"), /extends: cycle cy-a -> cy-b -> cy-a/);
+  await writeCommand(repo, "base-cmd", "steps: [cleanup]\n");
   await writeCommand(repo, "orphan", "extends: base-cmdd\nsteps: [cleanup]\n");
   await assert.rejects(
     () => loadCommand(project, "orphan"),
@@ -148,6 +173,9 @@ Deno.test("extends: a cycle is an error naming the chain; an unknown parent gets
 });
 
 Deno.test("a project command shadows the template of the same name and may extend it", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   await writeCommand(repo, "code-review", "extends: code-review\ndescription: our review\n");
   const def = await loadCommand(project, "code-review");
   assert.equal(def.description, "our review");
@@ -161,13 +189,11 @@ Deno.test("a project command shadows the template of the same name and may exten
 });
 
 Deno.test("loadCommand() suggests the nearest command for an unknown name", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const project = await openProject(repo);
   await assert.rejects(
     () => loadCommand(project, "feature-brnach"),
     /Unknown command "feature-brnach"; did you mean "feature-branch"\?/,
   );
-});
-
-Deno.test({
-  name: "cleanup: remove the loader test repo",
-  fn: async () => await removeRepo(repo),
 });

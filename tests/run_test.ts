@@ -1,54 +1,60 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { exists, makeRepo, prj, query, removeRepo, spawnPrj, waitFor, writeCommand, writeStep } from "./helpers.ts";
+import { exists, prj, query, spawnPrj, type TempRepo, tempRepo, waitFor, writeCommand, writeStep } from "./helpers.ts";
 
-const repo = await makeRepo();
-
-await writeCommand(
-  repo,
-  "greet",
-  [
-    "description: say hello",
-    "arguments:",
-    "  - name: who",
-    "    required: true",
-    "  - name: times",
-    "    type: number",
-    "    default: 1",
-    "  - name: loud",
-    "    type: boolean",
-    "    default: false",
-    "  - name: tone",
-    "    choices: [warm, dry]",
-    "    default: warm",
-    "steps:",
-    "  - name: say",
-    '    run: [sh, -c, "echo hello {{ args.who }} x{{ args.times }} loud={{ args.loud }} tone={{ args.tone }}"]',
-  ].join("\n"),
-);
-await writeCommand(
-  repo,
-  "fails",
-  [
-    "steps:",
-    "  - name: first",
-    '    run: [sh, -c, "echo one > first.txt"]',
-    "  - name: boom",
-    '    run: [sh, -c, "echo about to fail; exit 3"]',
-    "  - name: never",
-    '    run: [sh, -c, "echo never > never.txt"]',
-    "cleanup_on_failure:",
-    "  - name: tidy",
-    "    uses: cleanup",
-    "    with: { paths: [first.txt] }",
-    "  - name: broken-cleanup",
-    '    run: [sh, -c, "exit 9"]',
-    "  - name: after-broken",
-    '    run: [sh, -c, "echo cleaned > cleaned.txt"]',
-  ].join("\n"),
-);
+/** A repository for one test, with this file's commands and steps; removed when the test ends. */
+async function runRepo(): Promise<TempRepo> {
+  const fixture = await tempRepo();
+  const repo = fixture.path;
+  await writeCommand(
+    repo,
+    "greet",
+    [
+      "description: say hello",
+      "arguments:",
+      "  - name: who",
+      "    required: true",
+      "  - name: times",
+      "    type: number",
+      "    default: 1",
+      "  - name: loud",
+      "    type: boolean",
+      "    default: false",
+      "  - name: tone",
+      "    choices: [warm, dry]",
+      "    default: warm",
+      "steps:",
+      "  - name: say",
+      '    run: [sh, -c, "echo hello {{ args.who }} x{{ args.times }} loud={{ args.loud }} tone={{ args.tone }}"]',
+    ].join("\n"),
+  );
+  await writeCommand(
+    repo,
+    "fails",
+    [
+      "steps:",
+      "  - name: first",
+      '    run: [sh, -c, "echo one > first.txt"]',
+      "  - name: boom",
+      '    run: [sh, -c, "echo about to fail; exit 3"]',
+      "  - name: never",
+      '    run: [sh, -c, "echo never > never.txt"]',
+      "cleanup_on_failure:",
+      "  - name: tidy",
+      "    uses: cleanup",
+      "    with: { paths: [first.txt] }",
+      "  - name: broken-cleanup",
+      '    run: [sh, -c, "exit 9"]',
+      "  - name: after-broken",
+      '    run: [sh, -c, "echo cleaned > cleaned.txt"]',
+    ].join("\n"),
+  );
+  return fixture;
+}
 
 Deno.test("prj run checks arguments: missing required ones listed together, types coerced, choices, unknown keys", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "two-required",
@@ -77,6 +83,8 @@ Deno.test("prj run checks arguments: missing required ones listed together, type
 });
 
 Deno.test("prj run --dry-run prints the plan and changes nothing: no run row, no artifact directory", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeStep(repo, "noop", "export default () => {};");
   await writeCommand(
     repo,
@@ -115,6 +123,8 @@ Deno.test("prj run --dry-run prints the plan and changes nothing: no run row, no
 });
 
 Deno.test("a failing run: the first failure stops it, every cleanup step runs, a failing cleanup is not fatal, exit 1", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   const r = await prj(repo, ["run", "fails"]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /\[2\/3\] boom failed \(.*\): sh exited with code 3/);
@@ -147,6 +157,8 @@ Deno.test("a failing run: the first failure stops it, every cleanup step runs, a
 });
 
 Deno.test("artifacts: run.json, logs/<nn>-<step>.log, outputs/, context.json", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(repo, "ctx", "steps:\n  - gather-context\n  - name: listing\n    run: [ls]\n");
   const r = await prj(repo, ["run", "ctx", "--json"]);
   assert.equal(r.code, 0, r.stderr);
@@ -166,6 +178,8 @@ Deno.test("artifacts: run.json, logs/<nn>-<step>.log, outputs/, context.json", a
 });
 
 Deno.test("step logs are written while the step runs, and prj logs --follow streams them", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "slow",
@@ -197,6 +211,8 @@ Deno.test("step logs are written while the step runs, and prj logs --follow stre
 });
 
 Deno.test("Ctrl-C stops the current step, runs the cleanup steps, records the run as cancelled, exits 130", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "interruptible",
@@ -210,12 +226,15 @@ Deno.test("Ctrl-C stops the current step, runs the cleanup steps, records the ru
     ].join("\n"),
   );
   const child = spawnPrj(repo, ["run", "interruptible"]);
+  // The program has started once its first line is in the step's log.
   await waitFor(
-    async () => (await query(repo, "SELECT 1 FROM steps WHERE name = 'long' AND status = 'running'")).length > 0,
+    async () => {
+      const [step] = await query<{ log_path: string }>(repo, "SELECT log_path FROM steps WHERE name = 'long'");
+      return step !== undefined && (await Deno.readTextFile(step.log_path).catch(() => "")).includes("started");
+    },
     10000,
-    "the step to start",
+    "the step to print its first line",
   );
-  await new Promise((r) => setTimeout(r, 300));
   child.kill("SIGINT");
   const out = await child.output();
   assert.equal(out.code, 130);
@@ -237,6 +256,8 @@ Deno.test("Ctrl-C stops the current step, runs the cleanup steps, records the ru
 });
 
 Deno.test("per-step and whole-command timeouts stop the run and are recorded", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(repo, "step-timeout", 'steps:\n  - name: sleepy\n    run: [sleep, "20"]\n    timeout: 0.5\n');
   let r = await prj(repo, ["run", "step-timeout", "--json"]);
   assert.equal(r.code, 1);
@@ -258,6 +279,8 @@ Deno.test("per-step and whole-command timeouts stop the run and are recorded", a
 });
 
 Deno.test("a run whose process was killed (kill -9) shows as interrupted on the next command", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeCommand(repo, "victim", 'steps:\n  - name: wait\n    run: [sleep, "30"]\n');
   const child = spawnPrj(repo, ["run", "victim"]);
   await waitFor(
@@ -282,6 +305,8 @@ Deno.test("a run whose process was killed (kill -9) shows as interrupted on the 
 });
 
 Deno.test("8 prj processes running at once on one project all record every run and step", async () => {
+  await using fixture = await runRepo();
+  const repo = fixture.path;
   await writeStep(
     repo,
     "count",
@@ -312,5 +337,3 @@ Deno.test("8 prj processes running at once on one project all record every run a
     assert.equal(runs.find((r) => r.id === id)!.status, "succeeded");
   }
 });
-
-Deno.test({ name: "cleanup: remove the run test repo", fn: async () => await removeRepo(repo) });

@@ -1,45 +1,49 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { makeRepo, prj, query, removeRepo, writeCommand, writeStep } from "./helpers.ts";
+import { prj, query, type TempRepo, tempRepo, writeCommand, writeStep } from "./helpers.ts";
 
-const repo = await makeRepo();
-
-// One command per probe; each step tries one thing outside the default grant.
-await writeStep(
-  repo,
-  "read_outside",
-  `export default async () => ({ output: (await Deno.readTextFile("/etc/hostname")).trim() });`,
-);
-await writeStep(
-  repo,
-  "open_socket",
-  `export default async (ctx) => { const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(ctx.env.PORT) }); c.close(); return { output: "connected" }; };`,
-);
-await writeStep(repo, "read_env", `export default () => ({ output: Deno.env.get("HOME") ?? "unset" });`);
-await writeStep(
-  repo,
-  "start_program",
-  `export default async () => { const out = await new Deno.Command("true").output(); return { output: "exit " + out.code }; };`,
-);
-await writeStep(repo, "loop_forever", `export default () => { for (;;) {} };`);
-await writeStep(repo, "broken_syntax", `export default function ( {\n`);
-await writeStep(repo, "no_default", `export const x = 1;\n`);
-await writeStep(
-  repo,
-  "writer",
-  `export default async (ctx) => {
-    await Deno.writeTextFile(ctx.paths.artifacts + "/outputs/direct.txt", "direct");
-    const file = await ctx.artifact("via-ctx.txt", "hello " + ctx.args.who);
-    ctx.shared.set("count", (ctx.shared.get("count") ?? 0) + 1);
-    ctx.log("wrote", file);
-    return { output: "wrote", data: { history: ctx.history.map((h) => h.name), env: ctx.env.GREETING } };
-  };`,
-);
-await writeStep(
-  repo,
-  "reader",
-  `export default (ctx) => ({ output: "count " + ctx.shared.get("count"), data: { before: ctx.history.map((h) => [h.name, h.status, h.output]) } });`,
-);
+/** A repository for one test, with this file's commands and steps; removed when the test ends. */
+async function sandboxRepo(): Promise<TempRepo> {
+  const fixture = await tempRepo();
+  const repo = fixture.path;
+  // One command per probe; each step tries one thing outside the default grant.
+  await writeStep(
+    repo,
+    "read_outside",
+    `export default async () => ({ output: (await Deno.readTextFile("/etc/hostname")).trim() });`,
+  );
+  await writeStep(
+    repo,
+    "open_socket",
+    `export default async (ctx) => { const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(ctx.env.PORT) }); c.close(); return { output: "connected" }; };`,
+  );
+  await writeStep(repo, "read_env", `export default () => ({ output: Deno.env.get("HOME") ?? "unset" });`);
+  await writeStep(
+    repo,
+    "start_program",
+    `export default async () => { const out = await new Deno.Command("true").output(); return { output: "exit " + out.code }; };`,
+  );
+  await writeStep(repo, "loop_forever", `export default () => { for (;;) {} };`);
+  await writeStep(repo, "broken_syntax", `export default function ( {\n`);
+  await writeStep(repo, "no_default", `export const x = 1;\n`);
+  await writeStep(
+    repo,
+    "writer",
+    `export default async (ctx) => {
+      await Deno.writeTextFile(ctx.paths.artifacts + "/outputs/direct.txt", "direct");
+      const file = await ctx.artifact("via-ctx.txt", "hello " + ctx.args.who);
+      ctx.shared.set("count", (ctx.shared.get("count") ?? 0) + 1);
+      ctx.log("wrote", file);
+      return { output: "wrote", data: { history: ctx.history.map((h) => h.name), env: ctx.env.GREETING } };
+    };`,
+  );
+  await writeStep(
+    repo,
+    "reader",
+    `export default (ctx) => ({ output: "count " + ctx.shared.get("count"), data: { before: ctx.history.map((h) => [h.name, h.status, h.output]) } });`,
+  );
+  return fixture;
+}
 
 function probe(step: string, permissions = "", timeout = ""): string {
   return `steps:\n  - name: probe\n    uses: ${step}\n${permissions ? `    permissions: ${permissions}\n` : ""}${
@@ -47,7 +51,7 @@ function probe(step: string, permissions = "", timeout = ""): string {
   }`;
 }
 
-async function runProbe(step: string, permissions = "", timeout = "") {
+async function runProbe(repo: string, step: string, permissions = "", timeout = "") {
   const name = `probe-${step.replaceAll("_", "-")}-${permissions ? "granted" : "default"}`;
   await writeCommand(repo, name, probe(step, permissions, timeout));
   const r = await prj(repo, ["run", name, "--json"]);
@@ -55,19 +59,23 @@ async function runProbe(step: string, permissions = "", timeout = "") {
 }
 
 Deno.test("a step that reads a file outside its grant fails naming the permission and how to grant it", async () => {
-  const r = await runProbe("read_outside");
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const r = await runProbe(repo, "read_outside");
   assert.equal(r.code, 1);
   assert.equal(r.json.status, "failed");
   assert.equal(
     r.json.steps[0].error,
     'step "probe" was denied read access to "/etc/hostname"; grant it in .prj/commands/probe-read-outside-default.yaml with `permissions: { read: ["/etc/hostname"] }` on the step',
   );
-  const granted = await runProbe("read_outside", '{ read: ["/etc/hostname"] }');
+  const granted = await runProbe(repo, "read_outside", '{ read: ["/etc/hostname"] }');
   assert.equal(granted.code, 0, granted.stderr);
   assert.equal(granted.json.steps[0].output, (await Deno.readTextFile("/etc/hostname")).trim());
 });
 
 Deno.test("a step that opens a socket without a net grant fails; with the grant it may", async () => {
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const accepting = (async () => {
@@ -99,31 +107,37 @@ Deno.test("a step that opens a socket without a net grant fails; with the grant 
 });
 
 Deno.test("a step that reads an env var without a grant fails; with the grant it reads it", async () => {
-  const r = await runProbe("read_env");
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const r = await runProbe(repo, "read_env");
   assert.equal(r.code, 1);
   assert.match(
     r.json.steps[0].error,
     /step "probe" was denied env access to "HOME".*permissions: \{ env: \["HOME"\] \}/,
   );
-  const granted = await runProbe("read_env", '{ env: ["HOME"] }');
+  const granted = await runProbe(repo, "read_env", '{ env: ["HOME"] }');
   assert.equal(granted.code, 0);
   assert.equal(granted.json.steps[0].output, Deno.env.get("HOME"));
 });
 
 Deno.test("a step that starts a program without a grant fails; with the grant it runs", async () => {
-  const r = await runProbe("start_program");
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const r = await runProbe(repo, "start_program");
   assert.equal(r.code, 1);
   assert.match(
     r.json.steps[0].error,
     /step "probe" was denied run access to "true".*permissions: \{ run: \["true"\] \}/,
   );
-  const granted = await runProbe("start_program", "{ run: true }");
+  const granted = await runProbe(repo, "start_program", "{ run: true }");
   assert.equal(granted.code, 0);
   assert.equal(granted.json.steps[0].output, "exit 0");
 });
 
 Deno.test("a step that loops forever is stopped at its timeout", async () => {
-  const r = await runProbe("loop_forever", "", "1");
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const r = await runProbe(repo, "loop_forever", "", "1");
   assert.equal(r.code, 1);
   assert.equal(r.json.status, "failed");
   assert.equal(r.json.steps[0].status, "timed_out");
@@ -132,10 +146,12 @@ Deno.test("a step that loops forever is stopped at its timeout", async () => {
 });
 
 Deno.test("a step module with a syntax error or no default function fails with the file named", async () => {
-  const broken = await runProbe("broken_syntax");
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const broken = await runProbe(repo, "broken_syntax");
   assert.equal(broken.code, 1);
   assert.match(broken.json.steps[0].error, /^step module \.prj\/steps\/broken_syntax\.ts failed to load: /);
-  const none = await runProbe("no_default");
+  const none = await runProbe(repo, "no_default");
   assert.equal(none.code, 1);
   assert.equal(
     none.json.steps[0].error,
@@ -144,6 +160,8 @@ Deno.test("a step module with a syntax error or no default function fails with t
 });
 
 Deno.test("steps share data through ctx.shared, see earlier results, and both are persisted", async () => {
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "sharing",
@@ -176,6 +194,8 @@ Deno.test("steps share data through ctx.shared, see earlier results, and both ar
 });
 
 Deno.test("a sandboxed step cannot write outside the worktree and artifacts by default", async () => {
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
   await writeStep(
     repo,
     "write_project",
@@ -189,6 +209,9 @@ Deno.test("a sandboxed step cannot write outside the worktree and artifacts by d
 });
 
 Deno.test("without the worker permission API prj re-executes itself with it, so steps stay sandboxed", async () => {
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  await writeCommand(repo, "probe-read-outside-default", probe("read_outside"));
   // Started the way `deno run -A jsr:@prunejuice/cli` starts it: no --unstable-worker-options, no config.
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -211,5 +234,3 @@ Deno.test("without the worker permission API prj re-executes itself with it, so 
   assert.equal(out.code, 1);
   assert.match(json.steps[0].error, /was denied read access to "\/etc\/hostname"/);
 });
-
-Deno.test({ name: "cleanup: remove the sandbox test repo", fn: async () => await removeRepo(repo) });

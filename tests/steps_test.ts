@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import {
-  exists,
-  killTmux,
-  makeRepo,
-  prj,
-  prjCommandLine,
-  query,
-  removeRepo,
-  tmux,
-  tmuxSocket,
-  writeCommand,
-} from "./helpers.ts";
-
-const repo = await makeRepo();
+import { exists, prj, prjCommandLine, query, tempRepo, tempTmux, tmux, waitFor, writeCommand } from "./helpers.ts";
 
 Deno.test("setup-environment records the environment, shares it and creates folders", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "env-setup",
@@ -34,6 +23,8 @@ Deno.test("setup-environment records the environment, shares it and creates fold
 });
 
 Deno.test("validate-prerequisites lists everything missing at once", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "prereq",
@@ -53,6 +44,8 @@ Deno.test("validate-prerequisites lists everything missing at once", async () =>
 });
 
 Deno.test("store-artifacts copies files and folders into outputs and records them; cleanup removes paths", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
   await Deno.mkdir(path.join(repo, "report", "parts"), { recursive: true });
   await Deno.writeTextFile(path.join(repo, "report", "summary.md"), "# summary\n");
   await Deno.writeTextFile(path.join(repo, "report", "parts", "a.txt"), "a\n");
@@ -84,6 +77,8 @@ Deno.test("store-artifacts copies files and folders into outputs and records the
 });
 
 Deno.test("continue_on_error lets the run go on; if: skips a step when it renders false", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "lenient",
@@ -105,46 +100,37 @@ Deno.test("continue_on_error lets the run go on; if: skips a step when it render
 });
 
 Deno.test("on a TTY each step gets a live line with its name, state and duration", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
   await writeCommand(
     repo,
     "tty",
     'steps:\n  - { name: pause, run: [sleep, "1.2"] }\n  - { name: quick, run: [echo, fine] }\n',
   );
-  const socket = tmuxSocket();
+  await using server = tempTmux();
+  const socket = server.socket;
   const cmd = prjCommandLine("run", "tty");
-  try {
-    // Colour is on only where NO_COLOR is unset (CI sets it for the test run).
-    await tmux(
-      socket,
-      "new-session",
-      "-d",
-      "-s",
-      "tty",
-      "-x",
-      "120",
-      "-y",
-      "20",
-      "-c",
-      repo,
-      `env -u NO_COLOR ${cmd}; sleep 30`,
-    );
-    const capture = async () => (await tmux(socket, "capture-pane", "-p", "-e", "-t", "tty")).stdout;
-    let running = "";
-    for (let i = 0; i < 100 && !/pause\s+.*running/.test(running); i++) {
-      running = await capture();
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    assert.match(running, /pause\s+.*running \d/);
-    let done = "";
-    for (let i = 0; i < 200 && !/succeeded in/.test(done); i++) {
-      done = await capture();
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    assert.match(done, /✔.* pause.*succeeded 1\.\ds/);
-    assert.ok(done.includes("\x1b[32m") || done.includes("\x1b[31m"), "coloured on a TTY");
-  } finally {
-    await killTmux(socket);
-  }
+  // Colour is on only where NO_COLOR is unset (CI sets it for the test run).
+  await tmux(
+    socket,
+    "new-session",
+    "-d",
+    "-s",
+    "tty",
+    "-x",
+    "120",
+    "-y",
+    "20",
+    "-c",
+    repo,
+    `env -u NO_COLOR ${cmd}; sleep 30`,
+  );
+  const capture = async () => (await tmux(socket, "capture-pane", "-p", "-e", "-t", "tty")).stdout;
+  let screen = "";
+  await waitFor(async () => /pause\s+.*running \d/.test(screen = await capture()), 5000, "the live line");
+  await waitFor(async () => /quick.*succeeded/.test(screen = await capture()), 10000, "the last step to end");
+  const done = screen;
+  assert.match(done, /✔.* pause.*succeeded 1\.\ds/);
+  // Both steps succeed, so their marks are green.
+  assert.ok(done.includes("\x1b[32m✔"), "coloured on a TTY");
 });
-
-Deno.test({ name: "cleanup: remove the steps test repo", fn: async () => await removeRepo(repo) });
