@@ -566,3 +566,11 @@ export async function startHeadlessPm(options: StartOptions = {}): Promise<Headl
 }
 
 class ServerExited extends Error {}
+
+/**
+ * Registers a test that needs the real Headless PM server. Without `PRJ_TEST_HPM_SRC` (a Headless PM checkout) the
+ * test is reported as ignored, never passed; CI sets the variable and fails when any test was ignored.
+ */
+export function hpmTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({ name, ignore: !Deno.env.get("PRJ_TEST_HPM_SRC"), fn });
+}

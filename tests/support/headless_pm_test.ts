@@ -6,37 +6,40 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { testCache } from "./agent_clis.ts";
-import { HPM_LEVELS, HPM_ROLES, type HpmTask, prepareHeadlessPm, startHeadlessPm } from "./headless_pm.ts";
+import { HPM_LEVELS, HPM_ROLES, type HpmTask, hpmTest, prepareHeadlessPm, startHeadlessPm } from "./headless_pm.ts";
 
 type Detail = { detail: { type: string; loc: string[]; msg: string }[] };
 
-Deno.test("registration takes the server's five roles and three levels; anything else is a 422 naming the field", async () => {
-  await using hpm = await startHeadlessPm();
-  for (const role of HPM_ROLES) {
-    for (const level of HPM_LEVELS) await hpm.register(`${role}_${level}`, role, level);
-  }
-  const badRole = await hpm.request<Detail>("POST", "/register", { agent_id: "a", role: "devops", level: "senior" });
-  assert.equal(badRole.status, 422);
-  assert.deepEqual(badRole.body.detail[0]?.loc, ["body", "role"]);
-  assert.match(badRole.body.detail[0]!.msg, /'frontend_dev', 'backend_dev', 'qa', 'architect' or 'pm'/);
-  const badLevel = await hpm.request<Detail>("POST", "/register", { agent_id: "a", role: "qa", level: "expert" });
-  assert.equal(badLevel.status, 422);
-  assert.deepEqual(badLevel.body.detail[0]?.loc, ["body", "level"]);
+hpmTest(
+  "registration takes the server's five roles and three levels; anything else is a 422 naming the field",
+  async () => {
+    await using hpm = await startHeadlessPm();
+    for (const role of HPM_ROLES) {
+      for (const level of HPM_LEVELS) await hpm.register(`${role}_${level}`, role, level);
+    }
+    const badRole = await hpm.request<Detail>("POST", "/register", { agent_id: "a", role: "devops", level: "senior" });
+    assert.equal(badRole.status, 422);
+    assert.deepEqual(badRole.body.detail[0]?.loc, ["body", "role"]);
+    assert.match(badRole.body.detail[0]!.msg, /'frontend_dev', 'backend_dev', 'qa', 'architect' or 'pm'/);
+    const badLevel = await hpm.request<Detail>("POST", "/register", { agent_id: "a", role: "qa", level: "expert" });
+    assert.equal(badLevel.status, 422);
+    assert.deepEqual(badLevel.body.detail[0]?.loc, ["body", "level"]);
 
-  // Registering again is the heartbeat: it refreshes last_seen but keeps the first role and level.
-  await hpm.register("dev_001", "backend_dev", "senior");
-  await hpm.register("dev_001", "qa", "junior");
-  const agents = (await hpm.request<{ agent_id: string; role: string; level: string }[]>("GET", "/agents")).body;
-  assert.deepEqual(agents.filter((a) => a.agent_id === "dev_001").map((a) => [a.role, a.level]), [[
-    "backend_dev",
-    "senior",
-  ]]);
+    // Registering again is the heartbeat: it refreshes last_seen but keeps the first role and level.
+    await hpm.register("dev_001", "backend_dev", "senior");
+    await hpm.register("dev_001", "qa", "junior");
+    const agents = (await hpm.request<{ agent_id: string; role: string; level: string }[]>("GET", "/agents")).body;
+    assert.deepEqual(agents.filter((a) => a.agent_id === "dev_001").map((a) => [a.role, a.level]), [[
+      "backend_dev",
+      "senior",
+    ]]);
 
-  const wrongKey = await fetch(`${hpm.url}/api/v1/agents`, { headers: { "X-API-KEY": "development-key" } });
-  assert.deepEqual([wrongKey.status, await wrongKey.json()], [401, { detail: "Invalid API key" }]);
-});
+    const wrongKey = await fetch(`${hpm.url}/api/v1/agents`, { headers: { "X-API-KEY": "development-key" } });
+    assert.deepEqual([wrongKey.status, await wrongKey.json()], [401, { detail: "Invalid API key" }]);
+  },
+);
 
-Deno.test("tasks start pending and are offered only once the PM approves them, up to the agent's level", async () => {
+hpmTest("tasks start pending and are offered only once the PM approves them, up to the agent's level", async () => {
   await using hpm = await startHeadlessPm();
   const next = async (role: string, level: string) =>
     (await hpm.request<HpmTask | null>("GET", `/tasks/next?role=${role}&level=${level}&simulate=true`)).body;
@@ -54,7 +57,7 @@ Deno.test("tasks start pending and are offered only once the PM approves them, u
   assert.equal(await next("frontend_dev", "principal"), null, "nor another role");
 });
 
-Deno.test("an unregistered agent gets 404 for lock and status, but its comment is accepted", async () => {
+hpmTest("an unregistered agent gets 404 for lock and status, but its comment is accepted", async () => {
   await using hpm = await startHeadlessPm();
   const task = await hpm.createTask("Add login");
   const lock = await hpm.lock(task.id, "ghost");
@@ -68,7 +71,7 @@ Deno.test("an unregistered agent gets 404 for lock and status, but its comment i
   assert.equal((await hpm.request("GET", `/tasks/${task.id}`)).status, 405);
 });
 
-Deno.test("a lock answers 409 to everyone once taken, even its holder; only leaving under_work releases it", async () => {
+hpmTest("a lock answers 409 to everyone once taken, even its holder; only leaving under_work releases it", async () => {
   await using hpm = await startHeadlessPm();
   await hpm.register("dev_001", "backend_dev", "senior");
   await hpm.register("dev_002", "backend_dev", "senior");
@@ -94,7 +97,7 @@ Deno.test("a lock answers 409 to everyone once taken, even its holder; only leav
   assert.equal((await hpm.lock(pending.id, "dev_002")).status, 200);
 });
 
-Deno.test("two simultaneous locks can both answer 200; only reading the task afterwards tells the owner", async () => {
+hpmTest("two simultaneous locks can both answer 200; only reading the task afterwards tells the owner", async () => {
   await using hpm = await startHeadlessPm();
   await hpm.register("dev_001", "backend_dev", "senior");
   await hpm.register("dev_002", "backend_dev", "senior");
@@ -119,7 +122,7 @@ Deno.test("two simultaneous locks can both answer 200; only reading the task aft
   assert.ok(doubles > 0, "no lock race reproduced in 60 tries (the server's lock may have become atomic)");
 });
 
-Deno.test("a status update with notes replaces them; comments append; no notes or empty notes keep them", async () => {
+hpmTest("a status update with notes replaces them; comments append; no notes or empty notes keep them", async () => {
   await using hpm = await startHeadlessPm();
   await hpm.register("dev_001", "backend_dev", "senior");
   const task = await hpm.createTask("Add login");
@@ -148,62 +151,68 @@ Deno.test("a status update with notes replaces them; comments append; no notes o
   ]);
 });
 
-Deno.test("QA is offered dev_done tasks of any role and difficulty; its lock goes only by leaving under_work", async () => {
-  await using hpm = await startHeadlessPm();
-  await hpm.register("dev_001", "frontend_dev", "principal");
-  await hpm.register("qa_001", "qa", "junior");
-  const qaNext = async () =>
-    (await hpm.request<HpmTask | null>("GET", "/tasks/next?role=qa&level=junior&simulate=true")).body;
-  const task = await hpm.createTask("Redo the layout", { role: "frontend_dev", difficulty: "principal" });
-  assert.equal(await qaNext(), null, "QA is not offered created tasks");
-  await hpm.lock(task.id, "dev_001");
-  await hpm.setStatus(task.id, "dev_001", "under_work");
-  await hpm.setStatus(task.id, "dev_001", "dev_done");
-  assert.equal((await qaNext())?.id, task.id);
+hpmTest(
+  "QA is offered dev_done tasks of any role and difficulty; its lock goes only by leaving under_work",
+  async () => {
+    await using hpm = await startHeadlessPm();
+    await hpm.register("dev_001", "frontend_dev", "principal");
+    await hpm.register("qa_001", "qa", "junior");
+    const qaNext = async () =>
+      (await hpm.request<HpmTask | null>("GET", "/tasks/next?role=qa&level=junior&simulate=true")).body;
+    const task = await hpm.createTask("Redo the layout", { role: "frontend_dev", difficulty: "principal" });
+    assert.equal(await qaNext(), null, "QA is not offered created tasks");
+    await hpm.lock(task.id, "dev_001");
+    await hpm.setStatus(task.id, "dev_001", "under_work");
+    await hpm.setStatus(task.id, "dev_001", "dev_done");
+    assert.equal((await qaNext())?.id, task.id);
 
-  assert.equal((await hpm.lock(task.id, "qa_001")).status, 200);
-  assert.equal(await qaNext(), null);
-  // dev_done -> qa_done directly keeps QA's lock; through under_work it is released.
-  assert.equal((await hpm.setStatus(task.id, "qa_001", "qa_done")).locked_by, "qa_001");
-  await hpm.setStatus(task.id, "qa_001", "under_work");
-  const rejected = await hpm.setStatus(task.id, "qa_001", "created", "QA: the footer overlaps");
-  assert.deepEqual([rejected.status, rejected.locked_by], ["created", null]);
-  const devNext = await hpm.request<HpmTask | null>(
-    "GET",
-    "/tasks/next?role=frontend_dev&level=principal&simulate=true",
-  );
-  assert.equal(devNext.body?.notes, "QA: the footer overlaps");
-});
+    assert.equal((await hpm.lock(task.id, "qa_001")).status, 200);
+    assert.equal(await qaNext(), null);
+    // dev_done -> qa_done directly keeps QA's lock; through under_work it is released.
+    assert.equal((await hpm.setStatus(task.id, "qa_001", "qa_done")).locked_by, "qa_001");
+    await hpm.setStatus(task.id, "qa_001", "under_work");
+    const rejected = await hpm.setStatus(task.id, "qa_001", "created", "QA: the footer overlaps");
+    assert.deepEqual([rejected.status, rejected.locked_by], ["created", null]);
+    const devNext = await hpm.request<HpmTask | null>(
+      "GET",
+      "/tasks/next?role=frontend_dev&level=principal&simulate=true",
+    );
+    assert.equal(devNext.body?.notes, "QA: the footer overlaps");
+  },
+);
 
-Deno.test("long poll: timeout must be an integer; 0 or less answers at once; a task approved meanwhile is returned", async () => {
-  await using hpm = await startHeadlessPm();
-  const poll = (query: string) => hpm.request<HpmTask | null | Detail>("GET", `/tasks/next?${query}`);
-  for (const timeout of ["0.5", "1e3", "abc"]) {
-    const refused = await poll(`role=backend_dev&level=senior&timeout=${timeout}`);
-    assert.equal(refused.status, 422, `timeout=${timeout}`);
-    assert.equal((refused.body as Detail).detail[0]?.type, "int_parsing");
-  }
-  for (const timeout of ["0", "-5"]) {
+hpmTest(
+  "long poll: timeout must be an integer; 0 or less answers at once; a task approved meanwhile is returned",
+  async () => {
+    await using hpm = await startHeadlessPm();
+    const poll = (query: string) => hpm.request<HpmTask | null | Detail>("GET", `/tasks/next?${query}`);
+    for (const timeout of ["0.5", "1e3", "abc"]) {
+      const refused = await poll(`role=backend_dev&level=senior&timeout=${timeout}`);
+      assert.equal(refused.status, 422, `timeout=${timeout}`);
+      assert.equal((refused.body as Detail).detail[0]?.type, "int_parsing");
+    }
+    for (const timeout of ["0", "-5"]) {
+      const t0 = performance.now();
+      assert.deepEqual(await poll(`role=backend_dev&level=senior&timeout=${timeout}`), { status: 200, body: null });
+      assert.ok(performance.now() - t0 < 1000, `timeout=${timeout} answered at once`);
+    }
+    assert.equal((await poll("role=backend_dev&timeout=1")).status, 400, "level is required");
+    assert.equal((await poll("level=senior&timeout=1")).status, 400, "role is required");
+    assert.equal((await poll("role=devops&level=senior&timeout=1")).status, 422);
+
     const t0 = performance.now();
-    assert.deepEqual(await poll(`role=backend_dev&level=senior&timeout=${timeout}`), { status: 200, body: null });
-    assert.ok(performance.now() - t0 < 1000, `timeout=${timeout} answered at once`);
-  }
-  assert.equal((await poll("role=backend_dev&timeout=1")).status, 400, "level is required");
-  assert.equal((await poll("level=senior&timeout=1")).status, 400, "role is required");
-  assert.equal((await poll("role=devops&level=senior&timeout=1")).status, 422);
+    const waiting = poll("role=backend_dev&level=senior&timeout=20");
+    const pending = await hpm.createTask("Arrives during the poll", { approve: false });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await hpm.setStatus(pending.id, hpm.pmAgentId, "created");
+    const got = await waiting;
+    assert.equal((got.body as HpmTask).id, pending.id);
+    // The server looks again every 5 s, so the wait is at most about that.
+    assert.ok(performance.now() - t0 < 7000);
+  },
+);
 
-  const t0 = performance.now();
-  const waiting = poll("role=backend_dev&level=senior&timeout=20");
-  const pending = await hpm.createTask("Arrives during the poll", { approve: false });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  await hpm.setStatus(pending.id, hpm.pmAgentId, "created");
-  const got = await waiting;
-  assert.equal((got.body as HpmTask).id, pending.id);
-  // The server looks again every 5 s, so the wait is at most about that.
-  assert.ok(performance.now() - t0 < 7000);
-});
-
-Deno.test("branch is required and stored as given: main, empty and shared branches are all accepted", async () => {
+hpmTest("branch is required and stored as given: main, empty and shared branches are all accepted", async () => {
   await using hpm = await startHeadlessPm();
   const main = await hpm.createTask("Fix a typo", { branch: "main", complexity: "minor" });
   const empty = await hpm.createTask("No branch", { branch: "" });
@@ -222,7 +231,7 @@ Deno.test("branch is required and stored as given: main, empty and shared branch
   assert.deepEqual(missing.body.detail[0]?.loc, ["body", "branch"]);
 });
 
-Deno.test("a restart keeps the database and the URL; SIGTERM lets an open long poll finish first", async () => {
+hpmTest("a restart keeps the database and the URL; SIGTERM lets an open long poll finish first", async () => {
   await using hpm = await startHeadlessPm();
   await hpm.register("dev_001", "backend_dev", "senior");
   const task = await hpm.createTask("Add login");
@@ -246,52 +255,58 @@ Deno.test("a restart keeps the database and the URL; SIGTERM lets an open long p
   assert.match(await hpm.log(), /Application startup complete[\s\S]*Application startup complete/);
 });
 
-Deno.test("the harness names PRJ_TEST_HPM_SRC when it is unset or wrong, and waits for another process's build", async () => {
-  const harness = path.join(import.meta.dirname!, "headless_pm.ts");
-  const child = (env: string[], code: string) =>
-    new Deno.Command("env", {
-      args: [...env, Deno.execPath(), "eval", `import * as h from ${JSON.stringify(`file://${harness}`)}; ${code}`],
-      stdout: "piped",
-      stderr: "piped",
-    });
-  const text = (out: Deno.CommandOutput) => new TextDecoder().decode(out.stderr);
+hpmTest(
+  "the harness names PRJ_TEST_HPM_SRC when it is unset or wrong, and waits for another process's build",
+  async () => {
+    const harness = path.join(import.meta.dirname!, "headless_pm.ts");
+    const child = (env: string[], code: string) =>
+      new Deno.Command("env", {
+        args: [...env, Deno.execPath(), "eval", `import * as h from ${JSON.stringify(`file://${harness}`)}; ${code}`],
+        stdout: "piped",
+        stderr: "piped",
+      });
+    const text = (out: Deno.CommandOutput) => new TextDecoder().decode(out.stderr);
 
-  const unset = await child(["-u", "PRJ_TEST_HPM_SRC"], "await h.startHeadlessPm();").output();
-  assert.equal(unset.code, 1);
-  assert.match(text(unset), /PRJ_TEST_HPM_SRC is not set: the Headless PM tests need the server's source checkout/);
-  const wrong = await child(["PRJ_TEST_HPM_SRC=/nonexistent"], "await h.startHeadlessPm();").output();
-  assert.match(text(wrong), /PRJ_TEST_HPM_SRC is not a Headless PM checkout: "\/nonexistent\/src\/main.py" is missing/);
+    const unset = await child(["-u", "PRJ_TEST_HPM_SRC"], "await h.startHeadlessPm();").output();
+    assert.equal(unset.code, 1);
+    assert.match(text(unset), /PRJ_TEST_HPM_SRC is not set: the Headless PM tests need the server's source checkout/);
+    const wrong = await child(["PRJ_TEST_HPM_SRC=/nonexistent"], "await h.startHeadlessPm();").output();
+    assert.match(
+      text(wrong),
+      /PRJ_TEST_HPM_SRC is not a Headless PM checkout: "\/nonexistent\/src\/main.py" is missing/,
+    );
 
-  // A second process finds the venv unbuilt and another process holding the build lock: it waits, then uses what
-  // that process built instead of building again.
-  const real = await prepareHeadlessPm();
-  const cache = await Deno.makeTempDir({ prefix: "prj-hpm-cache-" });
-  try {
-    await Deno.mkdir(path.join(cache, "headless-pm-venv", "bin"), { recursive: true });
-    await Deno.writeTextFile(path.join(cache, "headless-pm-venv", "bin", "python"), "");
-    const lock = await Deno.open(path.join(cache, "headless-pm-venv.lock"), { create: true, write: true });
-    await lock.lock(true);
-    const waiter = child(
-      [`PRJ_TEST_CACHE=${cache}`],
-      'console.log("checking"); console.log((await h.prepareHeadlessPm()).python);',
-    ).spawn();
-    const lines = waiter.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let stdout = "";
-    while (!stdout.includes("checking\n")) stdout += (await lines.read()).value ?? "";
-    let finished = false;
-    const status = waiter.status.finally(() => finished = true);
-    // Had it not waited, it would now be building: no stamp yet, so pip would run and write the setup log.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(finished, false, "it waits for the lock");
-    await Deno.copyFile(path.join(real.venv, ".prj-ready"), path.join(cache, "headless-pm-venv", ".prj-ready"));
-    lock.close();
-    for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) stdout += chunk.value;
-    const stderr = new TextDecoder().decode(await new Response(waiter.stderr).arrayBuffer());
-    assert.equal((await status).code, 0, stderr);
-    assert.equal(stdout, `checking\n${path.join(cache, "headless-pm-venv", "bin", "python")}\n`);
-    assert.equal(await Deno.stat(path.join(cache, "headless-pm-venv-setup.log")).catch(() => null), null, "no build");
-  } finally {
-    await Deno.remove(cache, { recursive: true });
-  }
-  assert.equal(real.venv, path.join(testCache(), "headless-pm-venv"));
-});
+    // A second process finds the venv unbuilt and another process holding the build lock: it waits, then uses what
+    // that process built instead of building again.
+    const real = await prepareHeadlessPm();
+    const cache = await Deno.makeTempDir({ prefix: "prj-hpm-cache-" });
+    try {
+      await Deno.mkdir(path.join(cache, "headless-pm-venv", "bin"), { recursive: true });
+      await Deno.writeTextFile(path.join(cache, "headless-pm-venv", "bin", "python"), "");
+      const lock = await Deno.open(path.join(cache, "headless-pm-venv.lock"), { create: true, write: true });
+      await lock.lock(true);
+      const waiter = child(
+        [`PRJ_TEST_CACHE=${cache}`],
+        'console.log("checking"); console.log((await h.prepareHeadlessPm()).python);',
+      ).spawn();
+      const lines = waiter.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let stdout = "";
+      while (!stdout.includes("checking\n")) stdout += (await lines.read()).value ?? "";
+      let finished = false;
+      const status = waiter.status.finally(() => finished = true);
+      // Had it not waited, it would now be building: no stamp yet, so pip would run and write the setup log.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(finished, false, "it waits for the lock");
+      await Deno.copyFile(path.join(real.venv, ".prj-ready"), path.join(cache, "headless-pm-venv", ".prj-ready"));
+      lock.close();
+      for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) stdout += chunk.value;
+      const stderr = new TextDecoder().decode(await new Response(waiter.stderr).arrayBuffer());
+      assert.equal((await status).code, 0, stderr);
+      assert.equal(stdout, `checking\n${path.join(cache, "headless-pm-venv", "bin", "python")}\n`);
+      assert.equal(await Deno.stat(path.join(cache, "headless-pm-venv-setup.log")).catch(() => null), null, "no build");
+    } finally {
+      await Deno.remove(cache, { recursive: true });
+    }
+    assert.equal(real.venv, path.join(testCache(), "headless-pm-venv"));
+  },
+);
