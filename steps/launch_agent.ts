@@ -1,7 +1,14 @@
 /** Built-in step `launch-agent`: renders the prompt and starts the coding agent (in the session, or headless). */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 import { join } from "node:path";
-import { agentEnv, prepareAgent, runHeadlessAgent, shellQuote, writeLauncher } from "../lib/agents/launcher.ts";
+import {
+  agentEnv,
+  launchDir,
+  prepareAgent,
+  runHeadlessAgent,
+  shellQuote,
+  writeLauncher,
+} from "../lib/agents/launcher.ts";
 import { sendLine } from "../lib/workspace/sessions.ts";
 import { worktreePort } from "../lib/workspace/worktrees.ts";
 import { onPath } from "../lib/util/process.ts";
@@ -15,7 +22,7 @@ function flag(value: unknown, field: string): boolean {
 
 /**
  * Renders the command's `prompt_file` (or `with.prompt`) into the run's outputs as
- * `prompt.md`, then starts the configured agent with the run's model:
+ * `prompt.md` (and, for the agent, into `.prj/launch/`), then starts the configured agent with the run's model:
  * in the run's tmux session so the user can attach and watch (default), or with
  * `with.headless: true` to completion in the working directory, streaming its output
  * to the step log and failing on a non-zero exit or `with.timeout` (seconds).
@@ -26,7 +33,11 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     throw new Error("launch-agent needs a prompt: set prompt_file on the command, or with.prompt on the step");
   }
   const prompt = ctx.render(template);
-  const promptFile = await ctx.artifact("prompt.md", prompt);
+  await ctx.artifact("prompt.md", prompt); // the run's record
+  // What the agent reads and the session runs lives where no step can write (see launchDir).
+  const dir = await launchDir(ctx.project, `${ctx.run.id}-${ctx.step.index}`);
+  const promptFile = join(dir, "prompt.md");
+  await Deno.writeTextFile(promptFile, prompt);
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
   const prepared = prepareAgent(ctx.project, { prompt, promptFile, model, headless });
@@ -80,8 +91,8 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   if (!(await onPath(program))) {
     throw new Error(`agent command "${program}" not found; install it or set agent.command in .prj/config.yaml`);
   }
-  const script = join(ctx.paths.artifacts, "agent.sh");
-  const exitFile = join(ctx.paths.artifacts, "agent.exit");
+  const script = join(dir, "agent.sh");
+  const exitFile = join(dir, "agent.exit");
   await writeLauncher(script, {
     cwd: ctx.paths.cwd,
     env,
@@ -102,7 +113,10 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     headless: false,
     exitFile,
   });
-  await sendLine(session, `sh ${shellQuote(script)}`);
+  await sendLine(session, `sh ${shellQuote(script)}`, {
+    project: ctx.project.root,
+    worktreePath: ctx.resources.worktree?.path ?? ctx.paths.cwd,
+  });
   ctx.log(`agent started in tmux session ${session}; watch it with: prj session attach ${session}`);
   return { output: `agent running in session ${session}`, data: { ...agent, session, script } };
 }

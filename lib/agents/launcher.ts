@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
 import { type ProgramExit, runStreaming } from "../util/process.ts";
+import { shellQuote } from "../util/shell.ts";
 import { agentKind, type AgentResult, parseStreamResult } from "./kinds.ts";
 import { finishLaunch, recordLaunch } from "./fleet/record.ts";
 
@@ -47,9 +48,20 @@ export function agentInvocation(
   return { argv, stdin: mode === "stdin" ? prompt : undefined };
 }
 
-/** Quotes one word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+export { shellQuote };
+
+/**
+ * The folder for what prj executes or reads back for one agent launch (the launcher script,
+ * the prompt the agent reads, its exit code): `.prj/launch/<id>/`. It is never in a step's
+ * grant (unlike the run's artifacts), so no step can change what the session runs.
+ *
+ * @param project the project
+ * @param id unique per launch (the run id and step index, or the resumed launch)
+ */
+export async function launchDir(project: Project, id: string): Promise<string> {
+  const dir = path.join(project.prjDir, "launch", id);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /**

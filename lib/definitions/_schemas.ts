@@ -42,6 +42,13 @@ export const ArgumentDefSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+/** The longest wait a timer can do is 2^31 - 1 ms; a longer timeout would fire at once. */
+export const MAX_TIMEOUT_SECONDS = 2147483;
+const Seconds = z.number().positive().max(
+  MAX_TIMEOUT_SECONDS,
+  `expected at most ${MAX_TIMEOUT_SECONDS} seconds (about 24 days, the longest a timer can wait)`,
+);
+
 /** Schema of {@link StepDef}. */
 export const StepDefSchema = z.strictObject({
   name: z.string().min(1).optional(),
@@ -49,7 +56,7 @@ export const StepDefSchema = z.strictObject({
   with: z.record(z.string(), z.unknown()).optional(),
   run: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
   shell: z.boolean().optional(),
-  timeout: z.number().positive().optional(),
+  timeout: Seconds.optional(),
   permissions: PermissionsSchema.optional(),
   continue_on_error: z.boolean().optional(),
   env: z.record(z.string(), z.string()).optional(),
@@ -73,7 +80,7 @@ export const CommandFileSchema = z.strictObject({
   environment: z.record(z.string(), z.string()).optional(),
   prompt_file: z.string().optional(),
   working_directory: z.string().optional(),
-  timeout: z.number().positive().optional(),
+  timeout: Seconds.optional(),
   permissions: PermissionsSchema.optional(),
   model: z.string().optional(),
   pre_steps: StepList.optional(),
@@ -94,7 +101,7 @@ const AgentConfigSchema = z.strictObject({
     senior: z.string().optional(),
     principal: z.string().optional(),
   }).default({}),
-  timeout: z.number().positive().optional(),
+  timeout: Seconds.optional(),
   kind: z.string().default("claude"),
 });
 
@@ -113,13 +120,13 @@ const HeadlessPmSchema = z.strictObject({
   api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").default(
     "HEADLESS_PM_API_KEY",
   ),
-  long_poll: z.number().positive().default(180),
+  long_poll: Seconds.default(180),
 });
 
 const AgentRunnerSchema = z.strictObject({
   max_attempts: z.number().int().positive().default(3),
-  timeout: z.number().positive().optional(),
-  hook_timeout: z.number().positive().default(300),
+  timeout: Seconds.optional(),
+  hook_timeout: Seconds.default(300),
   on_hook_failure: z.enum(["release", "skip", "stop"]).default("release"),
   health_check_minutes: z.number().positive().default(5),
   prompt: z.string().optional(),
@@ -136,6 +143,7 @@ export const ProjectConfigSchema = z.strictObject({
   headless_pm: HeadlessPmSchema.optional(),
   agent_runner: AgentRunnerSchema.default(AgentRunnerSchema.parse({})),
   fleet: z.strictObject({ idle_after: z.number().positive().default(5) }).default({ idle_after: 5 }),
+  step_timeout: Seconds.default(600),
 });
 
 /** True when A and B are exactly the same type (not merely assignable either way). */

@@ -6,7 +6,7 @@ import { filesIn, fingerprint, readCache, writeCache } from "../util/cache.ts";
 import { TEMPLATE_FILES } from "../../templates/mod.ts";
 import { DefinitionError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
-import type { CommandDefinition, CommandFile, CommandSource, StepDef } from "./schema.ts";
+import type { CommandDefinition, CommandFile, CommandSource, Permissions, StepDef } from "./schema.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { BUILTIN_STEP_NAMES, userStepPath } from "./steps.ts";
 import { isPlainObject, mergeDefinitions } from "./extends.ts";
@@ -147,6 +147,28 @@ function sourceFor(resolved: Resolved, field: string): YamlSource {
   return resolved.sources.get(resolved.file)!;
 }
 
+/**
+ * A grant must never come from run-time data: `{{ shared.* }}` is what earlier steps set, so
+ * in `permissions:` it would let one step choose another's grant.
+ */
+function runTimeGrant(
+  permissions: Permissions | undefined,
+): { path: (string | number)[]; message: string } | undefined {
+  for (const [kind, value] of Object.entries(permissions ?? {})) {
+    for (const [i, entry] of (Array.isArray(value) ? value : []).entries()) {
+      const expr = placeholdersIn(String(entry)).find((e) => e.startsWith("shared."));
+      if (expr !== undefined) {
+        return {
+          path: ["permissions", kind, i],
+          message: `"{{ ${expr} }}" in a grant: grants never come from what steps share at run time; ` +
+            "name the paths, or use {{ args.* }}, {{ env.* }}, {{ worktree }}",
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
 function stepCheck(
   project: Project,
   resolved: Resolved,
@@ -169,6 +191,14 @@ function stepCheck(
   if (Array.isArray(step.run) && step.shell) fail("shell", "`shell: true` takes `run` as one string");
   if (step.uses !== undefined && !BUILTIN_STEP_NAMES.includes(step.uses)) {
     const file = userStepPath(project.prjDir, step.uses);
+    // A step may always read its module's folder; outside .prj/steps that would widen its grant unseen.
+    const stepsDir = path.join(project.prjDir, "steps");
+    if (!file.startsWith(stepsDir + path.sep)) {
+      fail(
+        "uses",
+        `"${step.uses}" is outside .prj/steps/; step modules live there (a step may read its own folder)`,
+      );
+    }
     let exists = false;
     try {
       exists = Deno.statSync(file).isFile;
@@ -196,6 +226,12 @@ function stepCheck(
     else if (Array.isArray(v)) v.forEach(collect);
     else if (isPlainObject(v)) Object.values(v).forEach(collect);
   };
+  const grantProblem = runTimeGrant(step.permissions);
+  if (grantProblem) {
+    const { line, column } = sourceFor(resolved, list).locate([list, index, ...grantProblem.path]);
+    const where = `${list}[${index}].${grantProblem.path[0]}.${grantProblem.path[1]}[${grantProblem.path[2]}]`;
+    throw new DefinitionError(sourceFor(resolved, list).file, line, column, `${where}: ${grantProblem.message}`);
+  }
   collect([step.with, step.run, step.env, step.working_directory, step.permissions, step.if]);
   for (const s of strings) {
     for (const expr of placeholdersIn(s)) {
@@ -245,6 +281,13 @@ export async function loadCommand(project: Project, name: string): Promise<Comma
   }
   if ((d.pre_steps ?? []).length + (d.steps ?? []).length + (d.post_steps ?? []).length === 0) {
     throw new DefinitionError(resolved.file, 1, 1, "steps: the command has no steps; add at least one");
+  }
+  const grantProblem = runTimeGrant(d.permissions);
+  if (grantProblem) {
+    const source = sourceFor(resolved, "permissions");
+    const { line, column } = source.locate(grantProblem.path);
+    const where = `${grantProblem.path[0]}.${grantProblem.path[1]}[${grantProblem.path[2]}]`;
+    throw new DefinitionError(source.file, line, column, `${where}: ${grantProblem.message}`);
   }
   for (const field of ["environment", "working_directory", "prompt_file"] as const) {
     const strings = field === "environment" ? Object.values(d.environment ?? {}) : [d[field] ?? ""];

@@ -77,9 +77,11 @@ export function replacePlaceholders(text: string, value: (expr: string) => strin
 /**
  * Replaces placeholders in a string.
  *
+ * @param quote applied to each value as it goes in (`shellQuote` for a `shell: true` line, so
+ *   a value is always one word, never shell syntax)
  * @throws {PrjError} for an unknown placeholder, or one whose value is not set yet
  */
-export function render(text: string, values: PlaceholderValues): string {
+export function render(text: string, values: PlaceholderValues, quote: (value: string) => string = (v) => v): string {
   return replacePlaceholders(text, (expr) => {
     let value: unknown;
     if (expr.startsWith("args.")) value = values.args[expr.slice(5)];
@@ -94,14 +96,18 @@ export function render(text: string, values: PlaceholderValues): string {
         }`,
       );
     }
-    return typeof value === "string" ? value : JSON.stringify(value);
+    return quote(typeof value === "string" ? value : JSON.stringify(value));
   });
 }
 
 /** Like {@link render}, but leaves the text as it is when a placeholder has no value yet (for plans). */
-export function tryRender(text: string, values: PlaceholderValues): string {
+export function tryRender(
+  text: string,
+  values: PlaceholderValues,
+  quote: (value: string) => string = (v) => v,
+): string {
   try {
-    return render(text, values);
+    return render(text, values, quote);
   } catch {
     return text;
   }

@@ -219,4 +219,6 @@ export interface ProjectConfig {
   agent_runner: AgentRunnerConfig;
   /** `prj fleet` settings. */
   fleet: { idle_after: number };
+  /** Seconds a sandboxed or `run:` step may take when it sets no `timeout` (default 600). */
+  step_timeout: number;
 }

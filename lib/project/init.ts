@@ -17,7 +17,14 @@ export interface InitResult {
   gitignoreUpdated: boolean;
 }
 
-const IGNORE_LINES = [".prj/state.db", ".prj/state.db-*", ".prj/artifacts/", ".prj/cache/", ".prj/worktrees.lock"];
+const IGNORE_LINES = [
+  ".prj/state.db",
+  ".prj/state.db-*",
+  ".prj/artifacts/",
+  ".prj/launch/",
+  ".prj/cache/",
+  ".prj/worktrees.lock",
+];
 
 /**
  * Initialises a project folder.

@@ -9,6 +9,7 @@ import type { CommandDefinition, StepDef } from "../definitions/schema.ts";
 import { normalizeStep, type StepSpec } from "../definitions/steps.ts";
 import type { PlaceholderValues } from "../definitions/placeholders.ts";
 import { tryRender } from "../definitions/placeholders.ts";
+import { shellQuote } from "../util/shell.ts";
 import { describeGrant } from "./kinds/module.ts";
 import type { Phase, StepKind } from "./session.ts";
 
@@ -150,7 +151,7 @@ export function planRun(
         case "program":
           target = "argv" in step.command
             ? step.command.argv.map(render).join(" ")
-            : `sh -c ${JSON.stringify(render(step.command.shell))}`;
+            : `sh -c ${JSON.stringify(tryRender(step.command.shell, values, shellQuote))}`;
           break;
         case "builtin":
           target = step.builtin;

@@ -62,12 +62,14 @@ export async function runStep(state: RunState, planned: PlannedStep, signal: Abo
   }
   const recording = session.beginStep(planned);
   const t0 = performance.now();
-  const stop = new StepStop(signal, step.timeout);
+  // A sandboxed or `run:` step without its own timeout gets the project's default (built-ins are prj's own).
+  const timeout = step.timeout ?? (step.kind === "builtin" ? undefined : project.config.step_timeout);
+  const stop = new StepStop(signal, timeout);
   let result: StepResult = {};
   let status: "succeeded" | "failed" | "timed_out" | "cancelled" = "succeeded";
   let error: string | undefined;
   try {
-    const r = (s: string) => render(s, values);
+    const r = (s: string, quote?: (value: string) => string) => render(s, values, quote);
     const worktree = session.resources.worktree;
     const cwd = step.workingDirectory
       ? path.resolve(project.root, r(step.workingDirectory))
@@ -115,7 +117,7 @@ export async function runStep(state: RunState, planned: PlannedStep, signal: Abo
     if (result.output) recording.write(`output: ${result.output}`);
   } catch (e) {
     if (e instanceof Stopped || stop.signal.aborted) {
-      ({ status, error } = stoppedStep(step, stop.timedOut, state.stopReason(), def));
+      ({ status, error } = stoppedStep({ name: step.name, timeout }, stop.timedOut, state.stopReason(), def));
     } else {
       status = "failed";
       error = failureMessage(e);

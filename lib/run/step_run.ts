@@ -37,8 +37,8 @@ export interface StepRun {
   recording: StepRecording;
   /** Aborted when the step must stop (its timeout, the command's, Ctrl-C). */
   signal: AbortSignal;
-  /** Resolves placeholders with the run's values as they are now. */
-  render(text: string): string;
+  /** Resolves placeholders with the run's values as they are now (`quote` applied to each value). */
+  render(text: string, quote?: (value: string) => string): string;
   /** The step context's data. */
   context: StepContextData;
   /** Stores an artifact for this step. */

@@ -1,6 +1,7 @@
 /** Turns the YAML `permissions:` layers into the Deno permissions a step's process gets, and explains denials. */
 import * as path from "node:path";
 import type { Permissions } from "../definitions/schema.ts";
+import { PrjError } from "../util/errors.ts";
 
 /** The permission kinds a step may be granted. */
 export const PERMISSION_KINDS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
@@ -41,6 +42,12 @@ export function resolvePermissions(
       if (typeof value === "boolean") out[kind] = value;
       else {
         out[kind] = value.map((v) => {
+          // Shared values are what earlier steps set: they never choose a grant.
+          if (/\{\{\s*shared\./.test(v)) {
+            throw new PrjError(`The grant "${v}" uses a shared value; grants never come from run-time data`, {
+              hint: "name the paths in permissions:, or use {{ args.* }}, {{ env.* }}, {{ worktree }}",
+            });
+          }
           const s = render(v);
           return kind === "read" || kind === "write" || kind === "ffi" ? path.resolve(base.project, s) : s;
         });

@@ -109,10 +109,20 @@ export async function createSession(
   if (!isDirectory(worktree.path)) {
     throw new UsageError(`Worktree "${worktree.name}" has no folder at "${worktree.path}"`);
   }
-  const name = exactName ?? sessionName(project.name, worktree.name, task);
-  if (name === "") throw new UsageError("Session name would be empty; give the worktree a name with letters or digits");
-  const existing = await tmuxMaybe(["has-session", "-t", `=${name}`]);
-  if (existing !== undefined) return { name, created: false };
+  const base = exactName ?? sessionName(project.name, worktree.name, task);
+  if (base === "") throw new UsageError("Session name would be empty; give the worktree a name with letters or digits");
+  // Names are slugs, so two worktrees can want the same one (`a-b`, `a.b`): a session that
+  // belongs to another worktree (or is not prj's) is left alone and this one gets a suffix.
+  let name = base;
+  for (let n = 2;; n++) {
+    const owner = await sessionOwner(name);
+    if (owner === undefined) break;
+    if (owner.project === project.root && path.resolve(owner.worktreePath) === path.resolve(worktree.path)) {
+      return { name, created: false };
+    }
+    if (n > 100) throw new PrjError(`Every session name from "${base}" to "${name}" is taken by another worktree`);
+    name = `${base}-${n}`;
+  }
   const env = ["-e", `PRJ_WORKTREE=${worktree.path}`, "-e", `PRJ_PROJECT=${project.root}`];
   if (worktree.port !== undefined) env.push("-e", `PRJ_PORT=${worktree.port}`);
   await tmux(["new-session", "-d", "-s", name, "-c", worktree.path, ...env], `tmux new-session ${name}`);
@@ -194,8 +204,37 @@ export async function killSessionsOfWorktree(project: Project, worktreePath: str
   return killed;
 }
 
-/** Sends a command line to a session's first pane, as if typed. */
-export async function sendLine(session: string, line: string): Promise<void> {
+/** The project and worktree prj recorded on a session; empty strings for a session prj did not make; undefined when none. */
+async function sessionOwner(name: string): Promise<{ project: string; worktreePath: string } | undefined> {
+  // display-message answers even for a session that does not exist, so ask has-session first.
+  if ((await tmuxMaybe(["has-session", "-t", `=${name}`])) === undefined) return undefined;
+  const out = await tmuxMaybe(["display-message", "-p", "-t", `=${name}:`, "#{@prj_project}\t#{@prj_worktree_path}"]);
+  if (out === undefined) return undefined;
+  const [project, worktreePath] = out.replace(/\n$/, "").split("\t");
+  return { project: project ?? "", worktreePath: worktreePath ?? "" };
+}
+
+/**
+ * Sends a command line to a session's first pane, as if typed, only when the session is the
+ * one prj made for that worktree of that project.
+ *
+ * @param owner the project root and worktree path the session must belong to
+ * @throws {PrjError} when the session is not prj's session for that worktree
+ */
+export async function sendLine(
+  session: string,
+  line: string,
+  owner: { project: string; worktreePath: string },
+): Promise<void> {
+  const found = await sessionOwner(session);
+  if (
+    found === undefined || found.project !== owner.project ||
+    path.resolve(found.worktreePath) !== path.resolve(owner.worktreePath)
+  ) {
+    throw new PrjError(
+      `tmux session "${session}" is not the session prj made for "${owner.worktreePath}"; prj will not type into it`,
+    );
+  }
   await tmux(["send-keys", "-t", `=${session}:`, "-l", line], `tmux send-keys ${session}`);
   await tmux(["send-keys", "-t", `=${session}:`, "Enter"], `tmux send-keys ${session}`);
 }

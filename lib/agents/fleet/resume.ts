@@ -9,7 +9,7 @@ import { exists } from "../../util/fs.ts";
 import { createSession, sendLine } from "../../workspace/sessions.ts";
 import { portFor } from "../../workspace/worktrees.ts";
 import { agentKind } from "../kinds.ts";
-import { agentBaseArgv, agentEnv, shellQuote, writeLauncher } from "../launcher.ts";
+import { agentBaseArgv, agentEnv, launchDir, shellQuote, writeLauncher } from "../launcher.ts";
 import { recordLaunch } from "./record.ts";
 
 /**
@@ -45,8 +45,7 @@ export async function resumeAgent(
   const argv = agentBaseArgv(project);
   if (l.model && project.config.agent.model_flag) argv.push(project.config.agent.model_flag, l.model);
   argv.push(...kind.resumeArgs(l.agent_session_id!));
-  const dir = path.join(project.prjDir, "artifacts", `resume-${l.id}-${Date.now()}`);
-  await Deno.mkdir(dir, { recursive: true });
+  const dir = await launchDir(project, `resume-${l.id}-${Date.now()}`);
   const exitFile = path.join(dir, "agent.exit");
   const script = path.join(dir, "agent.sh");
   await writeLauncher(script, {
@@ -67,6 +66,6 @@ export async function resumeAgent(
     headless: false,
     exitFile,
   });
-  await sendLine(session.name, `sh ${shellQuote(script)}`);
+  await sendLine(session.name, `sh ${shellQuote(script)}`, { project: project.root, worktreePath: l.worktree_path });
   return { session: session.name, agentSessionId: l.agent_session_id!, created: session.created };
 }

@@ -2,6 +2,7 @@
 import type { ProgramStepSpec } from "../../definitions/steps.ts";
 import { PrjError } from "../../util/errors.ts";
 import { runStreaming } from "../../util/process.ts";
+import { shellQuote } from "../../util/shell.ts";
 import type { StepResult } from "../contract.ts";
 import type { StepRun } from "../step_run.ts";
 import { Stopped } from "../stop.ts";
@@ -14,8 +15,8 @@ import { Stopped } from "../stop.ts";
  */
 export async function runProgram(step: ProgramStepSpec, run: StepRun): Promise<StepResult> {
   const argv = "argv" in step.command
-    ? step.command.argv.map(run.render)
-    : ["sh", "-c", run.render(step.command.shell)];
+    ? step.command.argv.map((a) => run.render(a))
+    : ["sh", "-c", run.render(step.command.shell, shellQuote)]; // each value one word, never shell syntax
   run.recording.line(`$ ${argv.join(" ")}`, "log");
   const paths = run.context.paths;
   const exit = await runStreaming(argv, {
