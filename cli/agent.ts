@@ -7,6 +7,7 @@ import { openProject } from "../lib/project/project.ts";
 import { parseDuration } from "../lib/util/duration.ts";
 import { agentStatuses, runAgent } from "../lib/agents/runner.ts";
 import { UsageError } from "../lib/util/errors.ts";
+import { isDirectory } from "../lib/util/fs.ts";
 import { openStore } from "../lib/state/store.ts";
 import { resumeAgent } from "../lib/agents/fleet/resume.ts";
 
@@ -34,11 +35,7 @@ export async function run(
   const pollMs = parseDuration(flags.poll ?? "30s", "--poll");
   const project = await openProject();
   if (flags.hooksDir) {
-    try {
-      if (!Deno.statSync(flags.hooksDir).isDirectory) throw new Error();
-    } catch {
-      throw new UsageError(`--hooks-dir: "${flags.hooksDir}" is not a folder`);
-    }
+    if (!isDirectory(flags.hooksDir)) throw new UsageError(`--hooks-dir: "${flags.hooksDir}" is not a folder`);
   }
   const { io } = this;
   const controller = new AbortController();

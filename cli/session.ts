@@ -2,7 +2,7 @@
 import type { PrjContext } from "../cli.ts";
 import { ago, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
-import { getWorktree } from "../lib/workspace/worktrees.ts";
+import { getWorktree } from "../lib/workspace/worktrees/list.ts";
 import { createSession, findSession, killSession, listSessions, orphanSessions } from "../lib/workspace/sessions.ts";
 import { serverArgs } from "../lib/workspace/tmux.ts";
 import { confirm } from "./confirm.ts";

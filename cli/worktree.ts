@@ -1,20 +1,15 @@
 /** `prj worktree create|list|status|remove|prune|merge|diff`. */
 import type { PrjContext } from "../cli.ts";
 import { UsageError } from "../lib/util/errors.ts";
-import type { WorktreeInfo } from "../lib/workspace/worktrees.ts";
 import { type Io, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
 import { createSession, listSessions } from "../lib/workspace/sessions.ts";
-import {
-  createWorktree,
-  diffWorktree,
-  getWorktree,
-  listWorktrees,
-  mergeWorktree,
-  pruneCandidates,
-  pruneWorktrees,
-  removeWorktree,
-} from "../lib/workspace/worktrees.ts";
+import { createWorktree } from "../lib/workspace/worktrees/create.ts";
+import { getWorktree, listWorktrees, type WorktreeInfo } from "../lib/workspace/worktrees/list.ts";
+import { removeWorktree } from "../lib/workspace/worktrees/remove.ts";
+import { pruneCandidates, pruneWorktrees } from "../lib/workspace/worktrees/prune.ts";
+import { mergeWorktree } from "../lib/workspace/worktrees/merge.ts";
+import { diffWorktree } from "../lib/workspace/worktrees/diff.ts";
 import { confirm } from "./confirm.ts";
 
 async function project() {

@@ -1,6 +1,7 @@
 /** Built-in step `create-worktree`: a branch and worktree for this run; later steps run there. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { createWorktree, getWorktree } from "../lib/workspace/worktrees.ts";
+import { createWorktree } from "../lib/workspace/worktrees/create.ts";
+import { getWorktree } from "../lib/workspace/worktrees/list.ts";
 
 /**
  * Creates (or with `with.reuse: true`, adopts an existing) worktree named `with.name`,

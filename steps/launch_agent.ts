@@ -10,7 +10,7 @@ import {
   writeLauncher,
 } from "../lib/agents/launcher.ts";
 import { sendLine } from "../lib/workspace/sessions.ts";
-import { worktreePort } from "../lib/workspace/worktrees.ts";
+import { worktreePort } from "../lib/workspace/ports.ts";
 import { onPath } from "../lib/util/process.ts";
 import { recordLaunch } from "../lib/agents/fleet/record.ts";
 
@@ -41,7 +41,9 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
   const prepared = prepareAgent(ctx.project, { prompt, promptFile, model, headless });
-  const port = ctx.resources.worktree ? worktreePort(ctx.project, ctx.store, ctx.resources.worktree.name) : null;
+  const port = ctx.resources.worktree
+    ? worktreePort(ctx.project, ctx.store, { name: ctx.resources.worktree.name })
+    : null;
   const env: Record<string, string> = {
     ...ctx.env,
     ...agentEnv(ctx.project, { worktree: ctx.paths.worktree, port, model, promptFile }),

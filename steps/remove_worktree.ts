@@ -1,6 +1,6 @@
 /** Built-in step `remove-worktree`: removes the run's worktree (and its branch unless kept). */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { removeWorktree } from "../lib/workspace/worktrees.ts";
+import { removeWorktree } from "../lib/workspace/worktrees/remove.ts";
 
 /** Removes the run's worktree (or `with.name`); `with.force`, `with.keep_branch` as in `prj worktree remove`. */
 export default async function removeWorktreeStep(ctx: BuiltinContext): Promise<StepResult> {

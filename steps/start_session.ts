@@ -1,7 +1,7 @@
 /** Built-in step `start-session`: a detached tmux session in the run's worktree. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 import { createSession } from "../lib/workspace/sessions.ts";
-import { getWorktree } from "../lib/workspace/worktrees.ts";
+import { getWorktree } from "../lib/workspace/worktrees/list.ts";
 
 /** Starts (or reports the existing) session `<project>-<worktree>-<with.task>` in the run's worktree. */
 export default async function startSession(ctx: BuiltinContext): Promise<StepResult> {

@@ -16,7 +16,7 @@ import { openStore } from "../state/store.ts";
 import { listRuns } from "../state/runs.ts";
 import { listSteps } from "../state/steps.ts";
 import { listArtifacts } from "../state/artifacts.ts";
-import { listWorktrees } from "../workspace/worktrees.ts";
+import { listWorktrees } from "../workspace/worktrees/list.ts";
 import { listSessions } from "../workspace/sessions.ts";
 import { gitContext } from "../workspace/git.ts";
 import { notifyChanges, sampleFleet, stateLabel } from "../agents/fleet/sample.ts";

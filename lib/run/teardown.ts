@@ -4,7 +4,7 @@
  */
 import type { Project } from "../project/project.ts";
 import { killSession } from "../workspace/sessions.ts";
-import { removeWorktree } from "../workspace/worktrees.ts";
+import { removeWorktree } from "../workspace/worktrees/remove.ts";
 import type { RunSession } from "./session.ts";
 
 /**

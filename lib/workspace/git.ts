@@ -2,6 +2,14 @@
 import { PrjError } from "../util/errors.ts";
 import { capture } from "../util/process.ts";
 import { gitInvocation, type GitPlace } from "./safe_git.ts";
+import {
+  type GitWorktreeEntry,
+  parseAheadBehind,
+  parseMergeTreeConflicts,
+  parseStatusZ,
+  parseWorktreeList,
+  statusPaths,
+} from "./porcelain.ts";
 
 export type { GitPlace } from "./safe_git.ts";
 
@@ -69,17 +77,92 @@ export interface GitContext {
 
 /** Branch, head, status and changed files of a checkout. */
 export async function gitContext(cwd: GitPlace): Promise<GitContext> {
-  const branch = (await gitMaybe(cwd, ["symbolic-ref", "--quiet", "--short", "HEAD"]))?.trim() ?? null;
+  const branch = (await currentBranch(cwd)) ?? null;
   const head = (await gitMaybe(cwd, ["rev-parse", "--verify", "--quiet", "HEAD"]))?.trim() || null;
   const headSubject = head ? (await gitMaybe(cwd, ["log", "-1", "--format=%s"]))?.trim() ?? null : null;
-  const porcelain = await git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  const status: { path: string; state: string }[] = [];
-  const parts = porcelain.split("\0").filter((p) => p !== "");
-  for (let i = 0; i < parts.length; i++) {
-    const entry = parts[i]!;
-    const state = entry.slice(0, 2);
-    status.push({ path: entry.slice(3), state: state.trim() || state });
-    if (state[0] === "R" || state[0] === "C") i++; // the original name follows
-  }
+  const status = parseStatusZ(await git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]));
   return { branch, head, headSubject, status, changedFiles: status.map((s) => s.path), dirty: status.length > 0 };
+}
+
+/** The branch checked out at `where`, or undefined when HEAD is detached. */
+export async function currentBranch(where: GitPlace): Promise<string | undefined> {
+  return (await gitMaybe(where, ["symbolic-ref", "--quiet", "--short", "HEAD"]))?.trim() || undefined;
+}
+
+/** The repository's default branch: origin's HEAD, else the checked-out branch, else init.defaultBranch, else "main". */
+export async function defaultBranchOf(root: string): Promise<string> {
+  const origin = (await gitMaybe(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]))?.trim();
+  if (origin) return origin.replace(/^origin\//, "");
+  const current = await currentBranch(root);
+  if (current) return current;
+  const configured = (await gitMaybe(root, ["config", "init.defaultBranch"]))?.trim();
+  return configured || "main";
+}
+
+/** Whether a local branch exists. */
+export async function branchExists(root: string, branch: string): Promise<boolean> {
+  return (await gitMaybe(root, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`])) !== undefined;
+}
+
+/** Whether git accepts `branch` as a branch name. */
+export async function isValidBranchName(root: string, branch: string): Promise<boolean> {
+  return (await gitMaybe(root, ["check-ref-format", "--branch", branch])) !== undefined;
+}
+
+/** Whether `rev` names a commit. */
+export async function commitExists(root: string, rev: string): Promise<boolean> {
+  return (await gitMaybe(root, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])) !== undefined;
+}
+
+/** Whether every commit of `branch` is in `base`. */
+export async function isMerged(root: string, branch: string, base: string): Promise<boolean> {
+  return (await gitMaybe(root, ["merge-base", "--is-ancestor", branch, base])) !== undefined;
+}
+
+/** Commits on `branch` not on `base` (ahead) and the reverse (behind), or undefined when git cannot tell. */
+export async function aheadBehind(
+  root: string,
+  base: string,
+  branch: string,
+): Promise<{ ahead: number; behind: number } | undefined> {
+  const out = await gitMaybe(root, ["rev-list", "--left-right", "--count", `${base}...${branch}`]);
+  return out ? parseAheadBehind(out) : undefined;
+}
+
+/**
+ * The paths with changes at `where` (`git status --porcelain`), or undefined when git
+ * cannot read it.
+ *
+ * @param options `untracked: false` leaves untracked files out
+ */
+export async function changedPaths(
+  where: GitPlace,
+  options: { untracked?: boolean } = {},
+): Promise<string[] | undefined> {
+  const args = ["status", "--porcelain", ...(options.untracked === false ? ["--untracked-files=no"] : [])];
+  const out = await gitMaybe(where, args);
+  return out === undefined ? undefined : statusPaths(out);
+}
+
+/**
+ * The worktrees git knows. Another prj process may be half-way through `git worktree add`,
+ * which makes git fail to read that worktree's admin files for a moment: read again rather
+ * than fail.
+ */
+export async function gitWorktrees(root: string): Promise<GitWorktreeEntry[]> {
+  let out: string | undefined;
+  for (let attempt = 0; out === undefined; attempt++) {
+    out = await gitMaybe(root, ["worktree", "list", "--porcelain"]);
+    if (out === undefined) {
+      if (attempt >= 20) out = await git(root, ["worktree", "list", "--porcelain"], "git worktree list");
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  return parseWorktreeList(out);
+}
+
+/** The paths where merging `branch` into `base` would conflict (none: it merges cleanly). */
+export async function mergeConflicts(root: string, base: string, branch: string): Promise<string[]> {
+  const out = await runGit(root, ["merge-tree", "--write-tree", "--name-only", "--no-messages", base, branch], false);
+  return out.code === 1 ? parseMergeTreeConflicts(out.stdout) : [];
 }

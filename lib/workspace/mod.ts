@@ -23,15 +23,9 @@
  *
  * @module
  */
-export {
-  type CreatedWorktree,
-  createWorktree,
-  type CreateWorktreeOptions,
-  diffWorktree,
-  getWorktree,
-  listWorktrees,
-  mergeWorktree,
-  removeWorktree,
-  type WorktreeInfo,
-} from "./worktrees.ts";
+export { type CreatedWorktree, createWorktree, type CreateWorktreeOptions } from "./worktrees/create.ts";
+export { getWorktree, listWorktrees, type WorktreeInfo } from "./worktrees/list.ts";
+export { removeWorktree } from "./worktrees/remove.ts";
+export { mergeWorktree } from "./worktrees/merge.ts";
+export { diffWorktree } from "./worktrees/diff.ts";
 export { createSession, killSession, listSessions, type SessionInfo, sessionName } from "./sessions.ts";

@@ -7,7 +7,7 @@ import { findWorktreeRecord } from "../../state/worktrees.ts";
 import { PrjError } from "../../util/errors.ts";
 import { exists } from "../../util/fs.ts";
 import { createSession, sendLine } from "../../workspace/sessions.ts";
-import { portFor } from "../../workspace/worktrees.ts";
+import { portFor } from "../../workspace/ports.ts";
 import { agentKind } from "../kinds.ts";
 import { agentBaseArgv, agentEnv, launchDir, shellQuote, writeLauncher } from "../launcher.ts";
 import { recordLaunch } from "./record.ts";

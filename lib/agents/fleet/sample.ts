@@ -14,7 +14,8 @@ import { processAlive } from "../../util/liveness.ts";
 import { capture } from "../../util/process.ts";
 import { gitMaybe } from "../../workspace/git.ts";
 import { serverArgs } from "../../workspace/tmux.ts";
-import { defaultBranch, portFor } from "../../workspace/worktrees.ts";
+import { portFor } from "../../workspace/ports.ts";
+import { baseBranch } from "../../workspace/worktrees/names.ts";
 import { agentKind, type AgentResult } from "../kinds.ts";
 
 /** An agent's state. */
@@ -155,7 +156,7 @@ export async function sampleFleet(
     launches.filter((l) => l.session && sessions?.has(l.session)).map((l) => l.session!),
   );
   const ports = new Map(listWorktreeRecords(store).map((r) => [r.path, portFor(project, r.port_slot)]));
-  const base = await defaultBranch(project);
+  const base = await baseBranch(project);
   const t = Date.now();
   const changes: StateChange[] = [];
   const rows = await Promise.all(launches.map(async (l): Promise<FleetRow> => {

@@ -1,0 +1,217 @@
+/** `prj worktree create`: a branch, a worktree, copied files, setup commands and a port slot, or nothing at all. */
+import * as path from "node:path";
+import type { Project } from "../../project/project.ts";
+import { openStore, type Store } from "../../state/store.ts";
+import { deleteWorktreeRecord, insertWorktree } from "../../state/worktrees.ts";
+import { PrjError, UsageError } from "../../util/errors.ts";
+import { exists, isDirectory, isFile } from "../../util/fs.ts";
+import { runStreaming } from "../../util/process.ts";
+import { branchExists, commitExists, git, gitMaybe, isValidBranchName } from "../git.ts";
+import { portFor } from "../ports.ts";
+import { withWorktreeLock } from "./lock.ts";
+import { baseBranch, checkWorktreeName, worktreeDir } from "./names.ts";
+
+/** What `createWorktree` did. */
+export interface CreatedWorktree {
+  /** Its name. */
+  name: string;
+  /** Its absolute path. */
+  path: string;
+  /** Its branch. */
+  branch: string;
+  /** The branch or commit it was made from. */
+  base: string;
+  /** Its port slot (0 for a dry run). */
+  slot: number;
+  /** Its port, `PRJ_PORT` (0 for a dry run). */
+  port: number;
+  /** Whether the branch was created (false: an existing branch was checked out). */
+  createdBranch: boolean;
+  /** The untracked files copied into it. */
+  copied: string[];
+  /** The setup commands run in it. */
+  setup: string[];
+}
+
+/** Options for {@link createWorktree}. */
+export interface CreateWorktreeOptions {
+  /** Base to branch from (default: config, then the repo's default branch). */
+  from?: string | undefined;
+  /** Branch name (default: `<branch_prefix><name>`). Checked out if it exists. */
+  branch?: string | undefined;
+  /** Do not copy untracked files (.worktreeinclude / config `copy`). */
+  noCopy?: boolean | undefined;
+  /** Only compute what would happen. */
+  dryRun?: boolean | undefined;
+  /** Progress lines. */
+  onProgress?: ((line: string) => void) | undefined;
+  /** The run that creates it. */
+  runId?: string | undefined;
+  /** An open store. */
+  store?: Store | undefined;
+}
+
+async function filesToCopy(project: Project): Promise<string[]> {
+  const patterns = project.config.worktree.copy;
+  const include = path.join(project.root, ".worktreeinclude");
+  const hasInclude = isFile(include);
+  if (!hasInclude && patterns.length === 0) return [];
+  // git matches the patterns with gitignore semantics against untracked files.
+  const args = ["ls-files", "-z", "--others", "--ignored"];
+  if (hasInclude) args.push(`--exclude-from=${include}`);
+  for (const p of patterns) args.push(`--exclude=${p}`);
+  const out = await git(project.root, args, "listing files to copy");
+  return out.split("\0").filter((f) => f !== "" && !f.startsWith(".prj/"));
+}
+
+/**
+ * Creates a branch and a worktree for it, copies the untracked files named by
+ * `.worktreeinclude` and config `copy`, runs the setup commands, and records a port slot.
+ * On any failure it leaves nothing behind (no folder, no branch, no database row).
+ * It never touches the current checkout or stash.
+ *
+ * @throws {UsageError} for a bad name, an existing worktree or folder, an unknown base
+ * @throws {PrjError} when git or a setup command fails (after rolling back)
+ * @example
+ * ```ts
+ * import { initProject, openProject } from "@prunejuice/cli";
+ * import { createWorktree, removeWorktree } from "@prunejuice/cli/workspace";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const git = (...args: string[]) => new Deno.Command("git", { args: ["-c", "user.name=d", "-c", "user.email=d@d", ...args], cwd: `${dir}/repo` }).output();
+ * await Deno.mkdir(`${dir}/repo`);
+ * await git("init", "-q", "-b", "main");
+ * await git("commit", "-q", "--allow-empty", "-m", "init");
+ * await initProject(`${dir}/repo`);
+ * const project = await openProject(`${dir}/repo`);
+ * const created = await createWorktree(project, "login");
+ * assert.equal(created.path, `${dir}/repo.worktrees/login`);
+ * assert.equal(created.port, 3010);
+ * await removeWorktree(project, "login");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function createWorktree(
+  project: Project,
+  name: string,
+  options: CreateWorktreeOptions = {},
+): Promise<CreatedWorktree> {
+  checkWorktreeName(name);
+  const progress = options.onProgress ?? (() => {});
+  const branch = options.branch ?? `${project.config.worktree.branch_prefix}${name}`;
+  if (!(await isValidBranchName(project.root, branch))) {
+    throw new UsageError(`Branch name "${branch}" is not a valid git branch name`);
+  }
+  const dir = worktreeDir(project);
+  const wtPath = path.join(dir, name);
+  const base = options.from ?? await baseBranch(project);
+  const existingBranch = await branchExists(project.root, branch);
+  if (!existingBranch && !(await commitExists(project.root, base))) {
+    throw new UsageError(`Base "${base}" is not a branch or commit of this repository`, {
+      hint: "pass --from <branch>, or make a first commit",
+    });
+  }
+  if (exists(wtPath)) {
+    throw new UsageError(`Folder "${wtPath}" already exists`, {
+      hint: "choose another name, or `prj worktree remove` the old one",
+    });
+  }
+  const copies = options.noCopy ? [] : await filesToCopy(project);
+  const setup = project.config.worktree.setup;
+  if (options.dryRun) {
+    return {
+      name,
+      path: wtPath,
+      branch,
+      base,
+      slot: 0,
+      port: 0,
+      createdBranch: !existingBranch,
+      copied: copies,
+      setup: setup.map((s) => (Array.isArray(s) ? s.join(" ") : s)),
+    };
+  }
+  const store = options.store ?? openStore(project.prjDir);
+  let slot: number;
+  try {
+    slot = insertWorktree(store, { name, path: wtPath, branch, base, runId: options.runId });
+  } catch (error) {
+    if (!options.store) store.close();
+    throw error;
+  }
+  const port = portFor(project, slot);
+  let addedWorktree = false;
+  const dirExisted = isDirectory(dir);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    progress(
+      `git worktree add ${wtPath} (${
+        existingBranch ? `existing branch ${branch}` : `new branch ${branch} from ${base}`
+      })`,
+    );
+    const addArgs = existingBranch
+      ? ["worktree", "add", wtPath, branch]
+      : ["worktree", "add", "-b", branch, wtPath, base];
+    await withWorktreeLock(project, () => git(project.root, addArgs, "git worktree add"));
+    addedWorktree = true;
+    for (const file of copies) {
+      const target = path.join(wtPath, file);
+      await Deno.mkdir(path.dirname(target), { recursive: true });
+      await Deno.copyFile(path.join(project.root, file), target);
+    }
+    if (copies.length > 0) {
+      progress(
+        `copied ${copies.length} untracked file(s): ${copies.slice(0, 5).join(", ")}${
+          copies.length > 5 ? ", ..." : ""
+        }`,
+      );
+    }
+    for (const command of setup) {
+      const argv = Array.isArray(command) ? command : ["sh", "-c", command];
+      progress(`setup: ${Array.isArray(command) ? command.join(" ") : command}`);
+      const exit = await runStreaming(argv, {
+        cwd: wtPath,
+        env: { ...Deno.env.toObject(), PRJ_PORT: String(port), PRJ_WORKTREE: wtPath, PRJ_PROJECT: project.root },
+        onLine: (line) => progress(`  ${line}`),
+      });
+      if (exit.code !== 0) {
+        throw new PrjError(
+          `Setup command "${
+            Array.isArray(command) ? command.join(" ") : command
+          }" exited with code ${exit.code} in ${wtPath}`,
+        );
+      }
+    }
+  } catch (error) {
+    // Roll back everything this call made.
+    await withWorktreeLock(project, async () => {
+      if (addedWorktree) await gitMaybe(project.root, ["worktree", "remove", "--force", wtPath]);
+      try {
+        Deno.removeSync(wtPath, { recursive: true });
+      } catch { /* not there */ }
+      if (!dirExisted) {
+        try {
+          Deno.removeSync(dir);
+        } catch { /* not empty or gone */ }
+      }
+      await gitMaybe(project.root, ["worktree", "prune"]);
+      if (!existingBranch) await gitMaybe(project.root, ["branch", "-D", branch]);
+    });
+    deleteWorktreeRecord(store, name);
+    if (!options.store) store.close();
+    throw error;
+  }
+  if (!options.store) store.close();
+  return {
+    name,
+    path: wtPath,
+    branch,
+    base,
+    slot,
+    port,
+    createdBranch: !existingBranch,
+    copied: copies,
+    setup: setup.map(String),
+  };
+}
