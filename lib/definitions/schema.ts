@@ -179,7 +179,7 @@ export interface HeadlessPmConfig {
   url: string;
   /** The environment variable that holds the API key. */
   api_key_env: string;
-  /** Seconds the server may hold `GET /tasks/next` open (its long poll). */
+  /** Whole seconds the server may hold `GET /tasks/next` open (its long poll). */
   long_poll: number;
 }
 
@@ -222,3 +222,5 @@ export interface ProjectConfig {
   /** Seconds a sandboxed or `run:` step may take when it sets no `timeout` (default 600). */
   step_timeout: number;
 }
+  /** MB of JavaScript heap a sandboxed step may use before it is stopped (default 1024). */
+  step_memory: number;

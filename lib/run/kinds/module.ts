@@ -65,8 +65,9 @@ export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<Ste
       commandFile: run.def.source.file,
       permissions: grant,
       ctx: { ...run.context, shared: { ...shared } },
-      timeoutMs: undefined,
+      timeoutMs: undefined, // the step's timeout (or the default) stops it through the signal
       signal: run.signal,
+      heapMb: run.project.config.step_memory,
       onLog: (text) => run.recording.line(text, "log"),
       onShared: (key, value) => {
         shared[key] = value;
