@@ -144,9 +144,9 @@ export const ProjectConfigSchema = z.strictObject({
   agent_runner: AgentRunnerSchema.default(AgentRunnerSchema.parse({})),
   fleet: z.strictObject({ idle_after: z.number().positive().default(5) }).default({ idle_after: 5 }),
   step_timeout: Seconds.default(600),
+  step_memory: z.number().int().min(16).default(1024),
 });
 
-  step_memory: z.number().int().min(16).default(1024),
 /** True when A and B are exactly the same type (not merely assignable either way). */
 type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 

@@ -221,6 +221,6 @@ export interface ProjectConfig {
   fleet: { idle_after: number };
   /** Seconds a sandboxed or `run:` step may take when it sets no `timeout` (default 600). */
   step_timeout: number;
-}
   /** MB of JavaScript heap a sandboxed step may use before it is stopped (default 1024). */
   step_memory: number;
+}
