@@ -12,14 +12,14 @@ import { listWorktreeRecords } from "../../state/worktrees.ts";
 import { exists } from "../../util/fs.ts";
 import { processAlive } from "../../util/liveness.ts";
 import { capture } from "../../util/process.ts";
-import { gitMaybe } from "../../workspace/git.ts";
+import { aheadBehind, changedPaths } from "../../workspace/git.ts";
 import { serverArgs } from "../../workspace/tmux.ts";
 import { portFor } from "../../workspace/ports.ts";
 import { baseBranch } from "../../workspace/worktrees/names.ts";
 import { agentKind, type AgentResult } from "../kinds.ts";
+import { type AgentState, classify, type Observation } from "./classify.ts";
 
-/** An agent's state. */
-export type AgentState = "working" | "waiting for input" | "idle" | "exited" | "gone";
+export type { AgentState } from "./classify.ts";
 
 /** One row of `prj fleet`. */
 export interface FleetRow {
@@ -160,41 +160,38 @@ export async function sampleFleet(
   const t = Date.now();
   const changes: StateChange[] = [];
   const rows = await Promise.all(launches.map(async (l): Promise<FleetRow> => {
-    let state: AgentState;
-    let exitCode = l.exit_code;
     let lastLine = l.last_line;
     let paneHash = l.pane_hash;
     let lastChange = l.last_change_at ? Date.parse(l.last_change_at) : t;
     const worktreeExists = exists(l.worktree_path);
+    let seen: Observation;
     if (l.headless) {
-      if (l.exit_code !== null) state = "exited";
-      else if (l.pid !== null && processAlive(Number(l.pid), l.pid_start)) state = "working";
-      else state = "gone";
-    } else if (!l.session || !sessions?.has(l.session) || !worktreeExists) {
-      state = "gone";
+      seen = {
+        headless: true,
+        exitCode: l.exit_code,
+        runnerAlive: l.pid !== null && processAlive(Number(l.pid), l.pid_start),
+      };
     } else {
-      const text = panes.get(l.session) ?? "";
-      lastLine = lastLineOf(text);
-      const h = await hash(text);
-      if (h !== paneHash) {
-        paneHash = h;
-        lastChange = t;
+      const present = !!l.session && !!sessions?.has(l.session) && worktreeExists;
+      const screen = present ? panes.get(l.session!) ?? "" : "";
+      if (present) {
+        lastLine = lastLineOf(screen);
+        const h = await hash(screen);
+        if (h !== paneHash) {
+          paneHash = h;
+          lastChange = t;
+        }
       }
-      const exitText = l.exit_file && exists(l.exit_file) ? Deno.readTextFileSync(l.exit_file).trim() : undefined;
-      // The latest line on screen that matches a rule wins: a permission prompt scrolled
-      // above newer "esc to interrupt" lines has been answered.
-      const tail = text.split("\n").filter((x) => x.trim() !== "").slice(-15);
-      const kind = agentKind(l.kind);
-      const lastMatch = (rules: RegExp[]) => tail.findLastIndex((line) => rules.some((re) => re.test(line)));
-      const waitingAt = lastMatch(kind.waiting);
-      const workingAt = lastMatch(kind.working);
-      if (exitText !== undefined && /^\d+$/.test(exitText)) {
-        state = "exited";
-        exitCode = Number(exitText);
-      } else if (waitingAt >= 0 && waitingAt > workingAt) state = "waiting for input";
-      else if (workingAt >= 0) state = "working";
-      else state = t - lastChange >= idleAfterMs ? "idle" : "working";
+      seen = {
+        headless: false,
+        present,
+        screen,
+        exitText: present && l.exit_file && exists(l.exit_file) ? Deno.readTextFileSync(l.exit_file).trim() : undefined,
+        quietMs: t - lastChange,
+      };
     }
+    const { state, exitCode: exited } = classify(seen, agentKind(l.kind), idleAfterMs);
+    const exitCode = exited ?? l.exit_code;
     const previous = l.state === "exited" ? "exited" : l.state;
     const changed = previous !== state;
     const since = changed ? new Date(t).toISOString() : l.state_since;
@@ -210,12 +207,12 @@ export async function sampleFleet(
     let ahead: number | null = null;
     let behind: number | null = null;
     if (options.withGit !== false && worktreeExists) {
-      const [status, counts] = await Promise.all([
-        gitMaybe({ project: project.root, worktree: l.worktree_path }, ["status", "--porcelain"]),
-        l.branch ? gitMaybe(project.root, ["rev-list", "--left-right", "--count", `${base}...${l.branch}`]) : undefined,
+      const [changed, counts] = await Promise.all([
+        changedPaths({ project: project.root, worktree: l.worktree_path }),
+        l.branch ? aheadBehind(project.root, base, l.branch) : undefined,
       ]);
-      if (status !== undefined) changedFiles = status.split("\n").filter(Boolean).length;
-      if (counts) [behind, ahead] = counts.trim().split(/\s+/).map(Number) as [number, number];
+      if (changed !== undefined) changedFiles = changed.length;
+      if (counts) ({ ahead, behind } = counts);
     }
     const row: FleetRow = {
       id: l.id,
