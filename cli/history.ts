@@ -11,7 +11,7 @@ import { openStore } from "../lib/state/store.ts";
 import { deleteRuns, findRun, runsOlderThan } from "../lib/run/history.ts";
 import { didYouMean } from "../lib/util/suggest.ts";
 import { parseDuration } from "../lib/util/duration.ts";
-import { confirm } from "./confirm.ts";
+import { sweep } from "./confirm.ts";
 
 async function open() {
   const project = await openProject();
@@ -151,18 +151,18 @@ export async function cleanup(
   const { io } = this;
   try {
     const runs = runsOlderThan(store, new Date(Date.now() - age));
-    if (runs.length === 0) return io.out(`no finished runs older than ${flags.olderThan ?? "30d"}`);
-    io.out(`${runs.length} run(s) older than ${flags.olderThan ?? "30d"} would be deleted with their artifacts:`);
-    io.out(runRows(io, runs.slice(0, 10)) + (runs.length > 10 ? `\n... and ${runs.length - 10} more` : ""));
-    if (flags.dryRun) return;
-    if (!flags.yes) {
-      if (!(await confirm(io, `Delete ${runs.length} run(s)?`))) {
-        this.exit.code = io.interactive ? 1 : 2;
-        return;
-      }
-    }
-    await deleteRuns(store, project.prjDir, runs);
-    io.out(`deleted ${runs.length} run(s)`);
+    const older = flags.olderThan ?? "30d";
+    await sweep(this, flags, {
+      items: runs,
+      nothing: `no finished runs older than ${older}`,
+      show: (items) => {
+        io.out(`${items.length} run(s) older than ${older} would be deleted with their artifacts:`);
+        io.out(runRows(io, items.slice(0, 10)) + (items.length > 10 ? `\n... and ${items.length - 10} more` : ""));
+      },
+      question: `Delete ${runs.length} run(s)?`,
+      apply: (items) => deleteRuns(store, project.prjDir, items),
+      done: `deleted ${runs.length} run(s)`,
+    });
   } finally {
     store.close();
   }

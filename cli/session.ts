@@ -5,7 +5,7 @@ import { openProject } from "../lib/project/project.ts";
 import { getWorktree } from "../lib/workspace/worktrees/list.ts";
 import { createSession, findSession, killSession, listSessions, orphanSessions } from "../lib/workspace/sessions.ts";
 import { serverArgs } from "../lib/workspace/tmux.ts";
-import { confirm } from "./confirm.ts";
+import { confirm, sweep } from "./confirm.ts";
 
 async function project() {
   return await openProject();
@@ -82,22 +82,17 @@ export async function cleanup(
   const p = await project();
   const orphans = await orphanSessions(p);
   const { io } = this;
-  if (orphans.length === 0) {
-    return flags.json ? io.json({ killed: [], dryRun: flags.dryRun ?? false }) : io.out("no orphaned prj sessions");
-  }
-  if (!flags.json) {
-    for (const s of orphans) {
-      io.out(`${flags.dryRun ? "would kill" : "kill"} ${s.name} (worktree ${s.worktree} is gone)`);
-    }
-  }
-  if (flags.dryRun) return flags.json ? io.json({ killed: orphans.map((s) => s.name), dryRun: true }) : undefined;
-  if (!flags.yes) {
-    if (!(await confirm(io, `Kill ${orphans.length} session(s)?`))) {
-      this.exit.code = io.interactive ? 1 : 2;
-      return;
-    }
-  }
-  for (const s of orphans) await killSession(p, s.name);
-  if (flags.json) io.json({ killed: orphans.map((s) => s.name), dryRun: false });
-  else io.out(`killed ${orphans.length} session(s)`);
+  await sweep(this, flags, {
+    items: orphans,
+    json: { key: "killed", item: (s) => s.name },
+    nothing: "no orphaned prj sessions",
+    show: (items, dryRun) => {
+      for (const s of items) io.out(`${dryRun ? "would kill" : "kill"} ${s.name} (worktree ${s.worktree} is gone)`);
+    },
+    question: `Kill ${orphans.length} session(s)?`,
+    apply: async (items) => {
+      for (const s of items) await killSession(p, s.name);
+    },
+    done: `killed ${orphans.length} session(s)`,
+  });
 }

@@ -10,7 +10,7 @@ import { removeWorktree } from "../lib/workspace/worktrees/remove.ts";
 import { pruneCandidates, pruneWorktrees } from "../lib/workspace/worktrees/prune.ts";
 import { mergeWorktree } from "../lib/workspace/worktrees/merge.ts";
 import { diffWorktree } from "../lib/workspace/worktrees/diff.ts";
-import { confirm } from "./confirm.ts";
+import { sweep } from "./confirm.ts";
 
 async function project() {
   return await openProject();
@@ -127,22 +127,17 @@ export async function prune(
   const p = await project();
   const actions = await pruneCandidates(p);
   const { io } = this;
-  if (actions.length === 0) {
-    return flags.json ? io.json({ pruned: [], dryRun: flags.dryRun ?? false }) : io.out("nothing to prune");
-  }
-  if (!flags.json) {
-    for (const a of actions) io.out(`${flags.dryRun ? "would prune" : "prune"} ${a.name} (${a.reason}) ${a.path}`);
-  }
-  if (flags.dryRun) return flags.json ? io.json({ pruned: actions, dryRun: true }) : undefined;
-  if (!flags.yes) {
-    if (!(await confirm(io, `Prune ${actions.length} worktree(s)?`))) {
-      this.exit.code = io.interactive ? 1 : 2;
-      return;
-    }
-  }
-  await pruneWorktrees(p, actions);
-  if (flags.json) io.json({ pruned: actions, dryRun: false });
-  else io.out(`pruned ${actions.length} worktree(s)`);
+  await sweep(this, flags, {
+    items: actions,
+    json: { key: "pruned", item: (a) => a },
+    nothing: "nothing to prune",
+    show: (items, dryRun) => {
+      for (const a of items) io.out(`${dryRun ? "would prune" : "prune"} ${a.name} (${a.reason}) ${a.path}`);
+    },
+    question: `Prune ${actions.length} worktree(s)?`,
+    apply: (items) => pruneWorktrees(p, items),
+    done: `pruned ${actions.length} worktree(s)`,
+  });
 }
 
 /** `prj worktree merge <name>`. */
