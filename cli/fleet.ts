@@ -3,6 +3,7 @@ import type { PrjContext } from "../cli.ts";
 import { type FleetRow, notifyChanges, sampleFleet, stateLabel } from "../lib/agents/fleet/sample.ts";
 import { attachTo } from "./session.ts";
 import { ago, type Io, table } from "./io.ts";
+import { now } from "../lib/util/time.ts";
 import { openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
 import { parseDuration } from "../lib/util/duration.ts";
@@ -98,11 +99,12 @@ export async function fleet(
       while (!controller.signal.aborted) {
         const snap = await snapshot();
         rows = snap.rows;
-        const stamp = new Date().toISOString().slice(11, 19);
+        const time = now();
+        const stamp = time.slice(11, 19);
         if (flags.json) {
           io.out(
             JSON.stringify({
-              time: new Date().toISOString(),
+              time,
               agents: rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })),
             }),
           );

@@ -1,5 +1,6 @@
 /** Test helpers: real git repos in temp dirs, prj run as a subprocess, a private tmux server per test. */
 import * as path from "node:path";
+import { exists } from "../lib/util/fs.ts";
 
 /** The repository root. */
 export const ROOT: string = path.resolve(import.meta.dirname!, "..");
@@ -226,14 +227,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 1500
 }
 
 /** Whether a path exists. */
-export function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { exists };
 
 /** Removes a test repo and its sibling worktrees folder. */
 export async function removeRepo(repo: string): Promise<void> {

@@ -8,6 +8,7 @@ import { DefinitionError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
 import type { CommandDefinition, CommandFile, CommandSource, Permissions, StepDef } from "./schema.ts";
 import { didYouMean } from "../util/suggest.ts";
+import { isFile } from "../util/fs.ts";
 import { BUILTIN_STEP_NAMES, userStepPath } from "./steps.ts";
 import { isPlainObject, mergeDefinitions } from "./extends.ts";
 import { checkPlaceholder, placeholdersIn } from "./placeholders.ts";
@@ -199,11 +200,7 @@ function stepCheck(
         `"${step.uses}" is outside .prj/steps/; step modules live there (a step may read its own folder)`,
       );
     }
-    let exists = false;
-    try {
-      exists = Deno.statSync(file).isFile;
-    } catch { /* reported below */ }
-    if (!exists) {
+    if (!isFile(file)) {
       let names: string[] = [...BUILTIN_STEP_NAMES];
       try {
         names = names.concat(

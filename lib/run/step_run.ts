@@ -3,25 +3,10 @@ import type { Project } from "../project/project.ts";
 import type { CommandDefinition } from "../definitions/schema.ts";
 import type { PlannedStep } from "./plan.ts";
 import type { RunSession, StepRecording } from "./session.ts";
-import type { RunWorktree, StepHistoryEntry, StepPaths } from "./contract.ts";
+import type { RunWorktree, StepContext } from "./contract.ts";
 
 /** The serialisable part of the step context, the same for every kind. */
-export interface StepContextData {
-  /** The run. */
-  run: { id: string; command: string };
-  /** This step. */
-  step: { name: string; index: number; phase: string };
-  /** The command's validated arguments. */
-  args: Record<string, unknown>;
-  /** The step's `with:` values, resolved. */
-  with: Record<string, unknown>;
-  /** Project, worktree, working and artifact directories. */
-  paths: StepPaths;
-  /** The step's environment (command `environment` plus step `env`), resolved. */
-  env: Record<string, string>;
-  /** The earlier steps of this run. */
-  history: StepHistoryEntry[];
-}
+export type StepContextData = Pick<StepContext, "run" | "step" | "args" | "with" | "paths" | "env" | "history">;
 
 /** One step being run. */
 export interface StepRun {

@@ -1,22 +1,11 @@
 /** Recording agent launches for the fleet: each launch, and how a headless one ended. */
 import type { Store } from "../../state/store.ts";
-import { finishLaunch as finishLaunchRecord, insertLaunch } from "../../state/launches.ts";
+import { finishLaunch as finishLaunchRecord, insertLaunch, type NewLaunch } from "../../state/launches.ts";
 import { thisProcess } from "../../util/liveness.ts";
 import type { AgentResult } from "../kinds.ts";
 
-/** A launch to record. */
-export interface LaunchInfo {
-  runId: string | null;
-  worktree: string | null;
-  worktreePath: string;
-  branch: string | null;
-  session: string | null;
-  kind: string;
-  model: string | null;
-  agentSessionId: string | null;
-  headless: boolean;
-  exitFile: string | null;
-}
+/** A launch to record (the process of a headless one is this one). */
+export type LaunchInfo = Omit<NewLaunch, "process">;
 
 /** Records a launch (older launches in the same session or headless worktree are superseded). */
 export function recordLaunch(store: Store, launch: LaunchInfo): number {
