@@ -230,7 +230,7 @@ const routes = buildRouteMap({
             },
             positional: { kind: "tuple", parameters: [{ ...text, brief: "Task title", placeholder: "title" }] },
           },
-          docs: { brief: "Add a task to the built-in queue" },
+          docs: { brief: "Add a task to the built-in queue (Headless PM tasks are made there)" },
         }),
         list: command({
           loader: lazy(() => body("task", "list")),
@@ -245,9 +245,27 @@ const routes = buildRouteMap({
           },
           docs: { brief: "Show a task and its history" },
         }),
+        comment: command({
+          loader: lazy(() => body("task", "comment")),
+          parameters: {
+            flags: { as: { ...text, brief: "Who comments (default: prj)", optional: true } },
+            positional: {
+              kind: "tuple",
+              parameters: [{ ...text, brief: "Task id", placeholder: "id" }, {
+                ...text,
+                brief: "The comment",
+                placeholder: "text",
+              }],
+            },
+          },
+          docs: { brief: "Comment on a task (the next agent's prompt shows its notes)" },
+        }),
         "set-status": command({
           loader: lazy(() => body("task", "setStatus")),
           parameters: {
+            flags: {
+              as: { ...text, brief: "Headless PM: the agent making the change (default: the holder)", optional: true },
+            },
             positional: {
               kind: "tuple",
               parameters: [{ ...text, brief: "Task id", placeholder: "id" }, {
@@ -261,11 +279,21 @@ const routes = buildRouteMap({
         }),
         release: command({
           loader: lazy(() => body("task", "release")),
-          parameters: { positional: { kind: "tuple", parameters: [{ ...text, brief: "Task id", placeholder: "id" }] } },
-          docs: { brief: "Clear a task's lock and put it back to created" },
+          parameters: {
+            flags: {
+              as: { ...text, brief: "Headless PM: the agent making the change (default: the holder)", optional: true },
+              to: {
+                ...text,
+                brief: "The status it goes back to (default: the one it was taken at, else created)",
+                optional: true,
+              },
+            },
+            positional: { kind: "tuple", parameters: [{ ...text, brief: "Task id", placeholder: "id" }] },
+          },
+          docs: { brief: "Give a task back: a comment, its lock cleared, its status back to created" },
         }),
       },
-      docs: { brief: "The built-in task queue" },
+      docs: { brief: "Tasks of the configured source (the built-in queue, or Headless PM)" },
     }),
     agent: buildRouteMap({
       routes: {

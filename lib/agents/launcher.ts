@@ -6,6 +6,8 @@ import { type ProgramExit, runStreaming } from "../util/process.ts";
 import { shellQuote } from "../util/shell.ts";
 import { agentKind, type AgentResult, parseStreamResult } from "./kinds.ts";
 import { finishLaunch, recordLaunch } from "./fleet/record.ts";
+import { setLaunchProcess } from "../state/launches.ts";
+import { processStartTime } from "../util/liveness.ts";
 
 /** How to start the agent. */
 export interface AgentInvocation {
@@ -199,6 +201,8 @@ export async function runHeadlessAgent(
     },
     ...(run.signal ? { signal: run.signal } : {}),
     ...(agent.invocation.stdin !== undefined ? { stdin: agent.invocation.stdin } : {}),
+    // The agent's own pid (it leads its process group), so a runner restarted after a crash finds it alive.
+    onSpawn: (pid) => setLaunchProcess(store, launchId, pid, processStartTime(pid) ?? null),
   });
   // The final stream-json `result` says how it went: success or error, turns, cost, session id.
   const result = parseStreamResult(stdout);

@@ -27,11 +27,13 @@
  * @module
  */
 export {
+  HEADLESS_PM_ROLES,
   type Level,
   LEVELS,
   LockConflict,
   type Task,
   TASK_STATUSES,
+  TaskNotFound,
   type TaskSource,
   type TaskStatus,
 } from "./tasks/source.ts";

@@ -1,11 +1,12 @@
 /**
  * `prj agent run`: keeps a coding agent working through a queue of tasks, each in its own
- * worktree, and survives crashes. The lock (task, agent, worktree, branch, time) is written
- * before any work starts and removed only after the final status is recorded, so a runner
- * that died resumes the same task and never picks a different one while it holds a lock.
+ * worktree, and survives crashes. The lock (task, agent, worktree, branch, time) is written as
+ * soon as the source grants it and removed only after the final status is recorded, so a runner
+ * that died resumes the same task and never picks a different one while it holds a lock; a
+ * resume asks the source first, and drops a lock whose task is finished or someone else's.
  */
 import * as path from "node:path";
-import { PrjError } from "../util/errors.ts";
+import { PrjError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
 import { openStore, type Store } from "../state/store.ts";
 import {
@@ -22,19 +23,31 @@ import {
   getAgentLock,
   insertAgentLock,
   setAgentLockAttempts,
+  setAgentLockBranch,
+  setAgentLockStage,
 } from "../state/agent_locks.ts";
+import { liveHeadlessLaunchIn } from "../state/launches.ts";
 import { processAlive } from "../util/liveness.ts";
+import { didYouMean } from "../util/suggest.ts";
 import { render, replacePlaceholders } from "../definitions/placeholders.ts";
 import { RunSession } from "../run/session.ts";
-import { BRANCH_SLUG, slug } from "../util/slug.ts";
+import { Stopped } from "../run/stop.ts";
 import { newRunId } from "../run/run_id.ts";
 import { createWorktree } from "../workspace/worktrees/create.ts";
 import { getWorktree } from "../workspace/worktrees/list.ts";
+import { worktreeDir } from "../workspace/worktrees/names.ts";
 import { type HookKind, runHook } from "./hooks.ts";
 import { agentEnv, prepareAgent, runHeadlessAgent } from "./launcher.ts";
-import { type Level, LockConflict, type Task, type TaskSource } from "./tasks/source.ts";
-import { TaskQueue } from "./tasks/queue.ts";
-import { HeadlessPmClient } from "./tasks/headless_pm.ts";
+import {
+  HEADLESS_PM_ROLES,
+  type Level,
+  LockConflict,
+  type Task,
+  type TaskSource,
+  type TaskStatus,
+} from "./tasks/source.ts";
+import { taskSource } from "./tasks/configured.ts";
+import { chooseTaskBranch, pushTaskBranch, shareRemote } from "./tasks/branch.ts";
 
 /** One thing the runner did, for the terminal or `--json`. */
 export interface AgentEvent {
@@ -46,7 +59,7 @@ export interface AgentEvent {
   task: string | null;
   /** The task's title. */
   title?: string | undefined;
-  /** The phase: polling, lock, worktree, pre-task, agent, post-task, status, health-check, idle. */
+  /** The phase: polling, lock, network, worktree, pre-task, agent, post-task, push, status, health-check. */
   phase: string;
   /** What happened. */
   event: string;
@@ -101,31 +114,18 @@ You work in the git worktree {{ worktree }} on branch {{ branch }}, made for thi
 Implement it, run the tests, and commit your work on this branch with a clear message.
 `;
 
+// Added to the default prompt when the task has notes: the PM's instructions, QA's reasons for a rework.
+const NOTES_SECTION = `
+## Notes and comments on the task
+
+{{ task.notes }}
+`;
+
 /** The model for a task's difficulty: junior and senior use the default model, principal the strongest. */
 export function modelFor(project: Project, difficulty: Level): string | undefined {
   const a = project.config.agent;
   if (difficulty === "principal") return a.models.principal ?? a.strongest_model ?? a.model;
   return a.models[difficulty] ?? a.model;
-}
-
-/** The configured task source. */
-export function taskSource(project: Project, store: Store): TaskSource {
-  if (project.config.task_source === "headless-pm") {
-    const hp = project.config.headless_pm;
-    if (!hp) {
-      throw new PrjError("task_source is headless-pm but .prj/config.yaml has no headless_pm: section", {
-        hint: "add headless_pm: { url: http://localhost:6969, api_key_env: HEADLESS_PM_API_KEY }",
-      });
-    }
-    const apiKey = Deno.env.get(hp.api_key_env);
-    if (!apiKey) {
-      throw new PrjError(`The Headless PM API key is not set: environment variable ${hp.api_key_env} is empty`, {
-        hint: `export ${hp.api_key_env}=<your key>`,
-      });
-    }
-    return new HeadlessPmClient({ url: hp.url, apiKey, longPoll: hp.long_poll });
-  }
-  return new TaskQueue(store);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -140,10 +140,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Where a given-back task goes: back to the queue it was taken from. */
+function backTo(lock: AgentLockRecord, role: string): TaskStatus {
+  if (lock.from_status === "created" || lock.from_status === "dev_done") return lock.from_status;
+  return role === "qa" ? "dev_done" : "created";
+}
+
 /**
  * Runs the agent loop until stopped (or after one task with `singleTask`).
  *
- * @throws {PrjError} for a bad configuration, or when a pre-task hook fails under policy `stop`
+ * @throws {UsageError} for a role the Headless PM server does not have
+ * @throws {PrjError} for a bad configuration, when a pre-task hook fails under policy `stop`, or
+ *   when the task source stays unreachable (the lock is kept for a resume)
  *
  * @example With nothing to do, it stops at once
  * ```ts
@@ -169,11 +177,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * ```
  */
 export async function runAgent(project: Project, options: AgentRunOptions): Promise<AgentRunSummary> {
-  const store = openStore(project.prjDir);
-  const source = options.source ?? taskSource(project, store);
   const summary: AgentRunSummary = { done: [], released: [] };
   const config = project.config.agent_runner;
   const agentId = options.agentId;
+  const stopped = () => options.signal?.aborted ?? false;
   let current: { task: Task | null; started: number } = { task: null, started: performance.now() };
   const emit = (phase: string, event: string, detail?: string) =>
     options.onEvent({
@@ -186,6 +193,35 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
       elapsedMs: Math.round(performance.now() - current.started),
       ...(detail === undefined ? {} : { detail }),
     });
+
+  const store = openStore(project.prjDir);
+  let source: TaskSource;
+  try {
+    source = options.source ?? taskSource(project, store, {
+      onRetry: (message) => emit("network", message),
+      signal: options.signal,
+    });
+    if (source.kind === "headless-pm" && !(HEADLESS_PM_ROLES as readonly string[]).includes(options.role)) {
+      throw new UsageError(
+        `--role: Headless PM has no role "${options.role}"${didYouMean(options.role, HEADLESS_PM_ROLES)}`,
+        { hint: `one of: ${HEADLESS_PM_ROLES.join(", ")}` },
+      );
+    }
+    const running = activeAgentRecord(store, agentId);
+    if (
+      running && running.host === Deno.hostname() && running.pid !== null && running.pid !== Deno.pid &&
+      processAlive(Number(running.pid), running.pid_start)
+    ) {
+      throw new PrjError(`Agent "${agentId}" is already running (pid ${running.pid})`, {
+        hint: "give this runner another --agent-id, or stop the other one first",
+      });
+    }
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  // Branches are shared through the remote when tasks are (Headless PM serves several clones).
+  const share = source.kind === "headless-pm" && project.config.headless_pm?.push !== false;
   const setPhase = (phase: string) => {
     setAgentPhase(store, agentId, phase, current.task);
   };
@@ -195,22 +231,11 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
     try {
       await source.register(agentId, options.role, options.level);
     } catch (error) {
-      emit("heartbeat", "heartbeat failed", (error as Error).message);
+      if (!(error instanceof Stopped)) emit("heartbeat", "heartbeat failed", (error as Error).message);
     }
   };
 
-  const running = activeAgentRecord(store, agentId);
-  if (
-    running && running.host === Deno.hostname() && running.pid !== null && running.pid !== Deno.pid &&
-    processAlive(Number(running.pid), running.pid_start)
-  ) {
-    store.close();
-    throw new PrjError(`Agent "${agentId}" is already running (pid ${running.pid})`, {
-      hint: "give this runner another --agent-id, or stop the other one first",
-    });
-  }
   startAgent(store, { agentId, role: options.role, level: options.level, source: source.kind });
-  await heartbeat();
   const heartbeatTimer = setInterval(() => void heartbeat(), 5 * 60_000);
   const healthTimer = setInterval(async () => {
     const r = await hook("health-check", { agent_id: agentId, role: options.role, task: current.task });
@@ -227,21 +252,75 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
     });
   }
 
-  const conflicts = new Set<string>();
+  /** Reads the task back: the server's lock is not atomic, so a 200 alone does not make it ours. */
+  async function confirm(taskId: string, when: string): Promise<Task | undefined> {
+    const seen = await source.get(taskId);
+    if (seen?.locked_by === agentId) return seen;
+    deleteAgentLock(store, agentId);
+    emit(
+      "lock",
+      `another agent has this task (read ${when}): backing off without touching it`,
+      seen ? `status ${seen.status}, locked by ${seen.locked_by ?? "nobody"}` : "the task is gone",
+    );
+    return undefined;
+  }
+
+  /** Takes the held task to `under_work` and confirms it is still ours. */
+  async function start(task: Task): Promise<Task | undefined> {
+    try {
+      if (task.status !== "under_work") await source.setStatus(task.id, agentId, "under_work");
+    } catch (error) {
+      // A retried update found the task locked by another agent: it is theirs.
+      if (!(error instanceof LockConflict)) throw error;
+    }
+    return await confirm(task.id, "after under_work");
+  }
+
+  const conflicts = new Map<string, number>();
   const givenBack = new Set<string>();
   try {
-    while (!options.signal?.aborted) {
-      const lock = getAgentLock(store, agentId);
-      let task: Task;
-      if (lock) {
-        task = JSON.parse(lock.task) as Task;
-        current = { task, started: performance.now() };
-        emit("lock", "resuming the task this agent held", `worktree ${lock.worktree}, branch ${lock.branch}`);
+    await heartbeat();
+    while (!stopped()) {
+      const held = getAgentLock(store, agentId);
+      let task: Task | undefined;
+      if (held) {
+        // A resume: the source says whether the task is still ours, not the local record.
+        current = { task: held.task as Task, started: performance.now() };
+        setPhase("resuming");
+        const now = await source.get(held.task_id);
+        if (!now) {
+          emit("lock", `task ${held.task_id} is no longer in ${source.describe()}: dropping the local lock`);
+          deleteAgentLock(store, agentId);
+          continue;
+        }
+        current = { task: now, started: performance.now() };
+        if (now.locked_by === null && (now.status === "under_work" || now.status === held.from_status)) {
+          // Our lock lapsed (Headless PM clears the locks of agents unseen for 30 minutes) and nobody took it.
+          emit("lock", "the lock lapsed while this agent was away; locking the task again");
+          try {
+            await source.lock(now.id, agentId);
+          } catch (error) {
+            if (!(error instanceof LockConflict)) throw error;
+          }
+          if (!(await confirm(now.id, "after locking again"))) continue;
+        } else if (now.locked_by !== agentId) {
+          emit(
+            "lock",
+            `not resuming: the task is ${now.status}, ${
+              now.locked_by ? `locked by ${now.locked_by}` : "not locked"
+            }; dropping the local lock (the task is not touched)`,
+          );
+          deleteAgentLock(store, agentId);
+          continue;
+        }
+        emit("lock", "resuming the task this agent held", `worktree ${held.worktree}, branch ${held.branch}`);
+        task = held.stage === "finishing" ? now : await start(now);
+        if (!task) continue;
       } else {
         current = { task: null, started: performance.now() };
         setPhase("polling");
-        const next = await source.next(options.role, options.level, options.signal);
-        if (options.signal?.aborted) break;
+        const next = await source.next(options.role, options.level, options.signal, givenBack);
+        if (stopped()) break;
         if (next && givenBack.has(next.id)) {
           // This runner gave the task back in this session; leave it for another agent.
           emit("polling", `task ${next.id} was given back by this agent; not taking it again`);
@@ -258,43 +337,47 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           await sleep(options.pollMs, options.signal);
           continue;
         }
-        if (conflicts.has(next.id)) {
-          // The source keeps offering a task someone else holds: nothing is free for us now.
-          if (options.singleTask || options.exitWhenEmpty) {
-            emit("polling", "no task available (the only one offered is locked by another agent)");
+        const lost = conflicts.get(next.id) ?? 0;
+        if (lost > 0) {
+          // Offered again a task another agent took from us: give it a moment before trying again.
+          if (lost >= 3 && (options.singleTask || options.exitWhenEmpty)) {
+            emit("polling", "no task available (the one offered is locked by another agent)");
             break;
           }
-          await sleep(options.pollMs, options.signal);
-          conflicts.clear();
-          continue;
+          await sleep(Math.min(options.pollMs, 2000), options.signal);
         }
         current = { task: next, started: performance.now() };
+        let locked: Task;
         try {
-          task = await source.lock(next.id, agentId);
-          task = { ...next, ...task };
+          locked = { ...next, ...await source.lock(next.id, agentId) };
         } catch (error) {
           if (error instanceof LockConflict) {
-            conflicts.add(next.id);
+            conflicts.set(next.id, lost + 1);
             emit("lock", "lock conflict: another agent has this task", error.message);
             continue;
           }
           throw error;
         }
-        const branch = task.branch ??
-          `${project.config.worktree.branch_prefix}task-${task.id}-${slug(task.title, BRANCH_SLUG)}`;
-        // Persist the lock before any work starts.
+        // Persist the lock before anything else, so a crash from here on is resumed.
         insertAgentLock(store, {
           agentId,
           source: source.kind,
-          taskId: task.id,
-          task,
-          worktree: `task-${task.id}`,
-          branch,
+          taskId: locked.id,
+          task: next,
+          worktree: `task-${locked.id}`,
+          branch: "",
         });
-        emit("lock", "locked", `branch ${branch}`);
+        emit("lock", "locked");
+        task = await confirm(locked.id, "after locking");
+        if (task) task = await start(task);
+        if (!task) {
+          conflicts.set(next.id, lost + 1);
+          continue;
+        }
+        conflicts.delete(next.id);
       }
-      const row = getAgentLock(store, agentId)!;
-      const outcome = await work(task, row);
+      current = { task, started: current.started };
+      const outcome = await work(task, getAgentLock(store, agentId)!);
       if (outcome === "done") summary.done.push(task.id);
       if (outcome === "released") {
         summary.released.push(task.id);
@@ -302,6 +385,10 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
       }
       if (outcome === "stopped" || options.singleTask) break;
     }
+  } catch (error) {
+    // A stop while waiting to retry the source: the lock (if any) stays for a resume.
+    if (!(error instanceof Stopped && stopped())) throw error;
+    emit("stop", "stopped while waiting for the task source; a held task stays locked for a resume");
   } finally {
     clearInterval(heartbeatTimer);
     clearInterval(healthTimer);
@@ -311,7 +398,18 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   }
   return summary;
 
-  async function work(task: Task, lock: AgentLockRecord): Promise<"done" | "released" | "stopped"> {
+  /** An agent a runner that died left working in the worktree: wait for it rather than start a second one. */
+  async function waitForOrphan(worktreePath: string): Promise<void> {
+    const orphan = liveHeadlessLaunchIn(store, worktreePath);
+    if (!orphan || orphan.pid === null || Number(orphan.pid) === Deno.pid) return;
+    const alive = () => processAlive(Number(orphan.pid), orphan.pid_start);
+    if (!alive()) return;
+    emit("agent", `the agent a previous runner started is still working here (pid ${orphan.pid}); waiting for it`);
+    while (alive() && !stopped()) await sleep(500, options.signal);
+    if (!stopped()) emit("agent", "the previous agent has ended; it does not count as an attempt");
+  }
+
+  async function work(task: Task, lock: AgentLockRecord): Promise<"done" | "released" | "stopped" | "lost"> {
     const model = modelFor(project, task.difficulty);
     // The task's work is a run of its own (command `agent-task`), with a step per phase.
     const session = RunSession.open(project, store, {
@@ -322,7 +420,6 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
       model,
     });
     const runId = session.id;
-    session.update({ branch: lock.branch });
     let stepIndex = 0;
     const step = <T>(name: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> => {
       const index = stepIndex++;
@@ -333,158 +430,205 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
     };
     const finish = (status: "succeeded" | "failed" | "cancelled", error: string | null) =>
       session.finish(status, error ?? undefined);
-    const dropLock = () => {
-      deleteAgentLock(store, agentId);
-      if (source instanceof TaskQueue) source.unlock(task.id);
-    };
+    let branch = lock.branch;
     const giveBack = async (reason: string) => {
-      emit("status", "giving the task back", reason);
-      await source.comment(task.id, agentId, reason);
-      await source.release(task.id, agentId, reason);
-      dropLock();
+      const back = backTo(lock, options.role);
+      emit("status", `giving the task back (status ${back})`, reason);
+      await source.release(task.id, agentId, `prj agent ${agentId} gave the task back: ${reason}`, back);
+      deleteAgentLock(store, agentId);
       finish("failed", reason);
     };
 
     try {
-      // Worktree: reuse this task's worktree when resuming, else create it on the task's branch.
-      const worktree = await step("worktree", async (log) => {
-        try {
-          const existing = await getWorktree(project, lock.worktree, store);
-          if (existing.exists) {
-            log(`reusing ${existing.path}`);
-            return { path: existing.path, port: existing.port };
+      // Worktree: reuse this task's worktree when resuming, else make it on the task's branch.
+      const worktreePath = path.join(worktreeDir(project), lock.worktree);
+      let worktree: { path: string; port: number | null };
+      try {
+        worktree = await step("worktree", async (log) => {
+          try {
+            const existing = await getWorktree(project, lock.worktree, store);
+            if (existing.exists) {
+              if (existing.branch) branch = existing.branch;
+              setAgentLockBranch(store, agentId, branch);
+              log(`reusing ${existing.path} on ${branch}`);
+              return { path: existing.path, port: existing.port };
+            }
+          } catch { /* make it */ }
+          const choice = await chooseTaskBranch(project, task, worktreePath, { fetch: share });
+          for (const line of choice.log) {
+            log(line);
+            emit("worktree", line);
           }
-        } catch { /* create it */ }
-        const created = await createWorktree(project, lock.worktree, {
-          branch: lock.branch,
-          runId,
-          store,
-          onProgress: log,
+          branch = choice.branch;
+          setAgentLockBranch(store, agentId, branch);
+          const created = await createWorktree(project, lock.worktree, {
+            branch,
+            from: choice.from,
+            runId,
+            store,
+            onProgress: log,
+          });
+          log(`created ${created.path} on ${created.branch}`);
+          return { path: created.path, port: created.port };
         });
-        log(`created ${created.path} on ${created.branch}`);
-        return { path: created.path, port: created.port };
-      });
-      session.update({ worktree: worktree.path });
-      emit("worktree", "ready", worktree.path);
-      await source.setStatus(task.id, agentId, "under_work", `agent ${agentId} in ${worktree.path}`);
-      const payload = { task, agent_id: agentId, role: options.role, worktree: worktree.path, branch: lock.branch };
-
-      // pre-task hooks, with the operator (TTY) or the policy deciding on failure.
-      for (;;) {
-        const pre = await step("pre-task", (log) => hook("pre-task", payload, worktree.path, log).then((r) => r));
-        if (!pre.ran || pre.ok) break;
-        const decision: HookDecision = options.ask
-          ? await options.ask(`pre-task hook failed for task ${task.id} (${pre.error}): what now?`)
-          : config.on_hook_failure;
-        emit("pre-task", `pre-task hook failed: ${decision}`, pre.error);
-        if (decision === "retry") continue;
-        if (decision === "skip") break;
-        if (decision === "stop") {
-          finish("cancelled", `pre-task hook failed: ${pre.error}; runner stopped`);
-          return "stopped";
-        }
-        await giveBack(`pre-task hook failed: ${pre.error}`);
+      } catch (error) {
+        if (!(error instanceof PrjError)) throw error;
+        await giveBack(`could not make a worktree for it: ${error.message}`);
         return "released";
       }
+      session.update({ worktree: worktree.path, branch });
+      emit("worktree", "ready", `${worktree.path} on ${branch}`);
+      const payload = { task, agent_id: agentId, role: options.role, worktree: worktree.path, branch };
 
-      // The agent, retried on a crash up to max_attempts (attempts survive runner restarts).
-      const values = {
-        args: {},
-        env: {},
-        shared: {},
-        plain: {
-          worktree: worktree.path,
-          branch: lock.branch,
-          project: project.root,
-          project_name: project.name,
-          model,
-        },
-      };
-      // One pass over the template: a task's own text is inserted as it is, never read as placeholders.
-      const rendered = replacePlaceholders(
-        config.prompt ?? DEFAULT_PROMPT,
-        (expr) =>
-          expr.startsWith("task.")
-            ? String((task as unknown as Record<string, unknown>)[expr.slice(5)] ?? "")
-            : render(`{{ ${expr} }}`, values),
-      );
-      const promptFile = path.join(session.outputsDir, "prompt.md");
-      await Deno.writeTextFile(promptFile, rendered);
-      let lastError = "";
-      let success = false;
-      let attempts = Number(lock.attempts);
-      while (attempts < config.max_attempts && !options.signal?.aborted) {
-        attempts++;
-        setAgentLockAttempts(store, agentId, attempts);
-        emit("agent", `attempt ${attempts} of ${config.max_attempts} started`, model ? `model ${model}` : undefined);
-        const prepared = prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });
-        const exit = await step(`agent-attempt-${attempts}`, async (log) => {
-          log(`$ ${prepared.display.join(" ")}`);
-          const { exit } = await runHeadlessAgent(store, prepared, {
-            cwd: worktree.path,
-            env: {
-              ...agentEnv(project, { worktree: worktree.path, port: worktree.port, model, promptFile }),
-              PRJ_AGENT_ID: agentId,
-              PRJ_TASK_ID: task.id,
-              PRJ_TASK_JSON: JSON.stringify(task),
-            },
-            model,
-            runId,
-            worktree: { name: lock.worktree, branch: lock.branch },
-            timeoutMs: config.timeout === undefined ? undefined : config.timeout * 1000,
-            signal: options.signal,
-            onLine: (line) => log(line),
-          });
-          if (exit.stopped === "cancelled") throw new PrjError("the runner was stopped");
-          return exit;
-        }).catch((error) => ({ code: -1, stopped: undefined, error: (error as Error).message }));
-        if ("error" in exit) {
-          lastError = exit.error;
+      let failures = lock.attempts;
+      if (lock.stage !== "finishing") {
+        // pre-task hooks, with the operator (TTY) or the policy deciding on failure.
+        for (;;) {
+          const pre = await step("pre-task", (log) => hook("pre-task", payload, worktree.path, log));
+          if (!pre.ran || pre.ok) break;
+          const decision: HookDecision = options.ask
+            ? await options.ask(`pre-task hook failed for task ${task.id} (${pre.error}): what now?`)
+            : config.on_hook_failure;
+          emit("pre-task", `pre-task hook failed: ${decision}`, pre.error);
+          if (decision === "retry") continue;
+          if (decision === "skip") break;
+          if (decision === "stop") {
+            finish("cancelled", `pre-task hook failed: ${pre.error}; runner stopped`);
+            return "stopped";
+          }
+          await giveBack(`pre-task hook failed: ${pre.error}`);
+          return "released";
+        }
+
+        const values = {
+          args: {},
+          env: {},
+          shared: {},
+          plain: { worktree: worktree.path, branch, project: project.root, project_name: project.name, model },
+        };
+        // One pass over the template: a task's own text is inserted as it is, never read as placeholders.
+        const template = config.prompt ?? (DEFAULT_PROMPT + (task.notes ? NOTES_SECTION : ""));
+        const rendered = replacePlaceholders(
+          template,
+          (expr) =>
+            expr.startsWith("task.")
+              ? String((task as unknown as Record<string, unknown>)[expr.slice(5)] ?? "")
+              : render(`{{ ${expr} }}`, values),
+        );
+        const promptFile = path.join(session.outputsDir, "prompt.md");
+        await Deno.writeTextFile(promptFile, rendered);
+
+        // The agent, started again after its own crash or timeout up to max_attempts (the count survives
+        // restarts). A runner that is stopped or killed does not count as an attempt of the agent's.
+        await waitForOrphan(worktree.path);
+        let lastError = "";
+        let success = false;
+        while (failures < config.max_attempts && !stopped()) {
+          const attempt = failures + 1;
+          emit("agent", `attempt ${attempt} of ${config.max_attempts} started`, model ? `model ${model}` : undefined);
+          const prepared = prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });
+          const exit = await step(`agent-attempt-${attempt}`, async (log) => {
+            log(`$ ${prepared.display.join(" ")}`);
+            const { exit } = await runHeadlessAgent(store, prepared, {
+              cwd: worktree.path,
+              env: {
+                ...agentEnv(project, { worktree: worktree.path, port: worktree.port, model, promptFile }),
+                PRJ_AGENT_ID: agentId,
+                PRJ_TASK_ID: task.id,
+                PRJ_TASK_JSON: JSON.stringify(task),
+              },
+              model,
+              runId,
+              worktree: { name: lock.worktree, branch },
+              timeoutMs: config.timeout === undefined ? undefined : config.timeout * 1000,
+              signal: options.signal,
+              onLine: (line) => log(line),
+            });
+            if (exit.stopped === "cancelled") throw new PrjError("the runner was stopped");
+            return exit;
+          }).catch((error) => ({ code: -1, stopped: undefined, error: (error as Error).message }));
+          if (stopped()) break;
+          if ("error" in exit) {
+            lastError = exit.error;
+            break;
+          }
+          if (exit.stopped === "timeout") {
+            failures++;
+            setAgentLockAttempts(store, agentId, failures);
+            lastError = `agent timed out after ${config.timeout}s`;
+            emit("agent", "agent timed out", lastError);
+            continue;
+          }
+          if (exit.code !== 0) {
+            failures++;
+            setAgentLockAttempts(store, agentId, failures);
+            lastError = `agent exited with code ${exit.code}`;
+            emit("agent", "agent crashed; retrying on the same task", lastError);
+            continue;
+          }
+          success = true;
           break;
         }
-        if (exit.stopped === "timeout") {
-          lastError = `agent timed out after ${config.timeout}s`;
-          emit("agent", "agent timed out", lastError);
-          continue;
+        if (stopped()) {
+          finish("cancelled", "the runner was stopped; the task stays locked for a resume");
+          emit("agent", "stopped; the lock is kept so a restart resumes this task");
+          return "stopped";
         }
-        if (exit.code !== 0) {
-          lastError = `agent exited with code ${exit.code}`;
-          emit("agent", "agent crashed; retrying on the same task", lastError);
-          continue;
+        if (!success) {
+          await giveBack(`the agent failed ${failures} time(s) on this task; last: ${lastError}`);
+          return "released";
         }
-        success = true;
-        break;
-      }
-      if (options.signal?.aborted) {
-        finish("cancelled", "the runner was stopped; the task stays locked for a resume");
-        emit("agent", "stopped; the lock is kept so a restart resumes this task");
-        return "stopped";
-      }
-      if (!success) {
-        await giveBack(`agent failed ${attempts} time(s) on this task; last: ${lastError}`);
-        return "released";
-      }
-      emit("agent", "agent finished");
+        emit("agent", "agent finished");
 
-      const post = await step("post-task", (log) => hook("post-task", payload, worktree.path, log));
-      if (post.ran && !post.ok) emit("post-task", "post-task hook failed (the work stays done)", post.error);
+        const post = await step("post-task", (log) => hook("post-task", payload, worktree.path, log));
+        if (post.ran && !post.ok) emit("post-task", "post-task hook failed (the work stays done)", post.error);
+        // From here on a restart records the result; it never starts the agent on this task again.
+        setAgentLockStage(store, agentId, "finishing");
+      }
+
+      if (share) {
+        const remote = await shareRemote(project.root);
+        if (remote) {
+          await step("push", async (log) => {
+            await pushTaskBranch(project.root, remote, branch);
+            log(`pushed ${branch} to ${remote}`);
+          });
+          emit("push", `pushed ${branch} to ${remote}`);
+        }
+      }
 
       const final = options.role === "qa" ? "qa_done" : "dev_done";
-      await step("status", async (log) => {
-        await source.setStatus(task.id, agentId, final, `done on branch ${lock.branch} in ${attempts} attempt(s)`);
-        await source.comment(
-          task.id,
-          agentId,
-          `prj agent ${agentId}: done on branch ${lock.branch} (${attempts} attempt(s))`,
-        );
+      const outcome = await step("status", async (log) => {
+        // The comment first, then a status update without notes: nothing already in the notes is erased.
+        const note = `prj agent ${agentId}: done on branch ${branch}${
+          failures > 0 ? ` after ${failures} failed attempt(s)` : ""
+        }`;
+        const seen = await source.get(task.id);
+        if (seen && seen.locked_by !== agentId) {
+          log(`the task is ${seen.status}, locked by ${seen.locked_by ?? "nobody"}: not touched`);
+          return "lost" as const;
+        }
+        if (!(seen?.notes ?? "").endsWith(`${agentId}: ${note}`)) await source.comment(task.id, agentId, note);
+        await source.setStatus(task.id, agentId, final);
         log(`status ${final}`);
+        return "done" as const;
+      }).catch((error) => {
+        if (error instanceof LockConflict) return "lost" as const;
+        throw error;
       });
-      dropLock();
+      deleteAgentLock(store, agentId);
+      if (outcome === "lost") {
+        finish("failed", "another agent holds the task now; its status was not touched");
+        emit("status", "another agent holds the task now: the work stays on the branch, the status is not touched");
+        return "lost";
+      }
       finish("succeeded", null);
       emit("status", `done: ${final}`);
       return "done";
     } catch (error) {
-      finish("failed", (error as Error).message);
+      if (error instanceof Stopped && stopped()) {
+        finish("cancelled", "the runner was stopped; the task stays locked for a resume");
+      } else finish("failed", (error as Error).message);
       throw error;
     }
   }

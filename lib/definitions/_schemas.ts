@@ -116,11 +116,13 @@ const WorktreeConfigSchema = z.strictObject({
 });
 
 const HeadlessPmSchema = z.strictObject({
-  url: z.url(),
+  url: z.url().optional(),
   api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").default(
     "HEADLESS_PM_API_KEY",
   ),
-  long_poll: Seconds.default(180),
+  // The server takes whole seconds only (it refuses every poll with `timeout=0.5`).
+  long_poll: Seconds.refine(Number.isInteger, "expected whole seconds (the server refuses fractions)").default(180),
+  push: z.boolean().default(true),
 });
 
 const AgentRunnerSchema = z.strictObject({

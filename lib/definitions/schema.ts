@@ -175,12 +175,14 @@ export interface WorktreeConfig {
 
 /** The `headless_pm:` section of config. */
 export interface HeadlessPmConfig {
-  /** Base URL of the Headless PM server, e.g. `http://localhost:6969`. */
-  url: string;
+  /** Base URL of the Headless PM server (`HEADLESS_PM_API_URL` wins; default `http://localhost:6969`). */
+  url?: string | undefined;
   /** The environment variable that holds the API key. */
   api_key_env: string;
   /** Whole seconds the server may hold `GET /tasks/next` open (its long poll). */
   long_poll: number;
+  /** Push a finished task's branch to the remote, so the next role (in another clone) sees the work. */
+  push: boolean;
 }
 
 /** The `agent_runner:` section of config (`prj agent run`). */

@@ -20,7 +20,7 @@ import { listWorktrees } from "../workspace/worktrees/list.ts";
 import { listSessions } from "../workspace/sessions.ts";
 import { gitContext } from "../workspace/git.ts";
 import { notifyChanges, sampleFleet, stateLabel } from "../agents/fleet/sample.ts";
-import { TaskQueue } from "../agents/tasks/queue.ts";
+import { taskSource } from "../agents/tasks/configured.ts";
 import type { Project } from "../project/project.ts";
 import type { ArgumentDef, CommandDefinition } from "../definitions/schema.ts";
 import { VERSION } from "../util/version.ts";
@@ -260,13 +260,13 @@ export function createMcpServer(project: Project): McpServer {
 
   server.registerTool("list_tasks", {
     title: "List tasks",
-    description: "The built-in task queue (prj task list)",
+    description: "Tasks of the configured source: the built-in queue or Headless PM (prj task list)",
     inputSchema: { status: z.string().optional() },
   }, ({ status }: { status?: string | undefined }) =>
-    guarded(() => {
+    guarded(async () => {
       const store = openStore(project.prjDir);
       try {
-        return text(new TaskQueue(store).list(status));
+        return text(await taskSource(project, store).list(status));
       } finally {
         store.close();
       }

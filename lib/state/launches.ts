@@ -92,6 +92,19 @@ export function insertLaunch(store: Store, launch: NewLaunch): number {
   });
 }
 
+/** Records the process of a headless agent once it started (its pid leads its process group). */
+export function setLaunchProcess(store: Store, id: number, pid: number, pidStart: string | null): void {
+  sql(store).prepare("UPDATE agent_launches SET pid = ?, pid_start = ? WHERE id = ?").run(pid, pidStart, id);
+}
+
+/** The latest headless launch in a worktree that has not recorded an end (its agent may still run). */
+export function liveHeadlessLaunchIn(store: Store, worktreePath: string): LaunchRecord | undefined {
+  return sql(store).prepare(
+    `SELECT * FROM agent_launches WHERE worktree_path = ? AND headless = 1 AND exit_code IS NULL AND state != 'exited'
+     ORDER BY id DESC LIMIT 1`,
+  ).get(worktreePath) as LaunchRecord | undefined;
+}
+
 /** Records how a headless agent ended (state `exited`). */
 export function finishLaunch(
   store: Store,

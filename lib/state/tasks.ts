@@ -15,6 +15,8 @@ export interface TaskRecord {
   branch: string | null;
   locked_by: string | null;
   locked_at: string | null;
+  /** The task's comments, oldest first, as `<agent>: <text>` separated by blank lines (null: none). */
+  notes: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -30,6 +32,12 @@ export interface TaskEvent {
   /** What changed. */
   detail: string | null;
 }
+
+// A task's notes are its comments, as Headless PM keeps them: nothing a status change does can erase one.
+const SELECT_TASK = `SELECT t.*, (
+  SELECT group_concat(coalesce(c.agent_id, 'prj') || ': ' || coalesce(c.detail, ''), char(10) || char(10))
+  FROM (SELECT agent_id, detail FROM task_events WHERE task_id = t.id AND kind = 'comment' ORDER BY id) AS c
+) AS notes FROM tasks t`;
 
 /** Adds an entry to a task's history. */
 export function addTaskEvent(
@@ -62,21 +70,21 @@ export function insertTask(
 
 /** One task's row, or undefined. */
 export function getTaskRecord(store: Store, id: string | number): TaskRecord | undefined {
-  return sql(store).prepare("SELECT * FROM tasks WHERE id = ?").get(Number(id)) as TaskRecord | undefined;
+  return sql(store).prepare(`${SELECT_TASK} WHERE t.id = ?`).get(Number(id)) as TaskRecord | undefined;
 }
 
 /** Tasks (optionally of one status), oldest first. */
 export function listTaskRecords(store: Store, status?: string): TaskRecord[] {
   const db = sql(store);
   return (status
-    ? db.prepare("SELECT * FROM tasks WHERE status = ? ORDER BY id").all(status)
-    : db.prepare("SELECT * FROM tasks ORDER BY id").all()) as unknown as TaskRecord[];
+    ? db.prepare(`${SELECT_TASK} WHERE t.status = ? ORDER BY t.id`).all(status)
+    : db.prepare(`${SELECT_TASK} ORDER BY t.id`).all()) as unknown as TaskRecord[];
 }
 
 /** Unlocked `created` tasks for a role (or any role), oldest first. */
 export function openTaskRecords(store: Store, role: string): TaskRecord[] {
   return sql(store).prepare(
-    "SELECT * FROM tasks WHERE status = 'created' AND locked_by IS NULL AND (role IS NULL OR role = ?) ORDER BY id",
+    `${SELECT_TASK} WHERE t.status = 'created' AND t.locked_by IS NULL AND (t.role IS NULL OR t.role = ?) ORDER BY t.id`,
   ).all(role) as unknown as TaskRecord[];
 }
 
@@ -101,35 +109,30 @@ export function lockTask(
   });
 }
 
-/** Sets a task's status, with a history entry `<old> -> <new>[: notes]`. */
-export function setTaskStatus(
-  store: Store,
-  taskId: string,
-  agentId: string | null,
-  status: string,
-  notes?: string,
-): void {
+/**
+ * Sets a task's status, with a history entry `<old> -> <new>`. Leaving `under_work` clears the
+ * lock (as Headless PM does), so a finished task is free for the next role.
+ */
+export function setTaskStatus(store: Store, taskId: string, agentId: string | null, status: string): void {
   transaction(store, () => {
     const before = getTaskRecord(store, taskId)?.status ?? "?";
-    sql(store).prepare("UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?").run(status, now(), Number(taskId));
-    addTaskEvent(store, taskId, agentId, "status", `${before} -> ${status}${notes ? `: ${notes}` : ""}`);
+    const unlock = before === "under_work" && status !== "under_work";
+    sql(store).prepare(
+      `UPDATE tasks SET status = ?, updated_at = ?${unlock ? ", locked_by = NULL, locked_at = NULL" : ""} WHERE id = ?`,
+    ).run(status, now(), Number(taskId));
+    addTaskEvent(store, taskId, agentId, "status", `${before} -> ${status}`);
   });
 }
 
-/** Gives a task back: status `created`, lock cleared, with a history entry. */
-export function releaseTask(store: Store, taskId: string, agentId: string | null, reason: string): void {
+/** Gives a task back: status `back` (`created` unless given), lock cleared, with a history entry. */
+export function releaseTask(store: Store, taskId: string, agentId: string | null, back = "created"): void {
   transaction(store, () => {
     const before = getTaskRecord(store, taskId)?.status ?? "?";
     sql(store).prepare(
-      "UPDATE tasks SET status = 'created', locked_by = NULL, locked_at = NULL, updated_at = ? WHERE id = ?",
-    ).run(now(), Number(taskId));
-    addTaskEvent(store, taskId, agentId, "released", `${before} -> created: ${reason}`);
+      "UPDATE tasks SET status = ?, locked_by = NULL, locked_at = NULL, updated_at = ? WHERE id = ?",
+    ).run(back, now(), Number(taskId));
+    addTaskEvent(store, taskId, agentId, "released", `${before} -> ${back}`);
   });
-}
-
-/** Clears a task's lock (its status stays). */
-export function unlockTask(store: Store, taskId: string): void {
-  sql(store).prepare("UPDATE tasks SET locked_by = NULL, locked_at = NULL WHERE id = ?").run(Number(taskId));
 }
 
 /** A task's history, oldest first. */

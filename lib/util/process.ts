@@ -17,6 +17,8 @@ export interface StreamOptions {
   timeoutMs?: number | undefined;
   onLine: (line: string, stream: "stdout" | "stderr") => void;
   stdin?: string;
+  /** Told the program's pid once it started (it leads its own process group). */
+  onSpawn?: (pid: number) => void;
 }
 
 async function pumpLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
@@ -70,6 +72,7 @@ export async function runStreaming(argv: readonly string[], options: StreamOptio
     }
     throw error;
   }
+  options.onSpawn?.(child.pid);
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
     writer.write(new TextEncoder().encode(options.stdin)).then(() => writer.close()).catch(() => {});

@@ -1,4 +1,8 @@
-/** The built-in task queue: tasks in the project's SQLite database, with Headless PM's statuses. */
+/**
+ * The built-in task queue: tasks in the project's SQLite database, with Headless PM's statuses
+ * and its guarantees (an atomic lock, comments that no status change erases, a lock cleared
+ * when a task leaves `under_work`), so a project can switch sources without surprises.
+ */
 import type { Store } from "../../state/store.ts";
 import {
   addTaskEvent,
@@ -12,10 +16,17 @@ import {
   setTaskStatus,
   type TaskEvent,
   type TaskRecord,
-  unlockTask,
 } from "../../state/tasks.ts";
 import { UsageError } from "../../util/errors.ts";
-import { type Level, LEVELS, LockConflict, type Task, type TaskSource, type TaskStatus } from "./source.ts";
+import {
+  type Level,
+  LEVELS,
+  LockConflict,
+  type Task,
+  TaskNotFound,
+  type TaskSource,
+  type TaskStatus,
+} from "./source.ts";
 
 export type { TaskEvent };
 
@@ -87,27 +98,34 @@ export class TaskQueue implements TaskSource {
     }));
   }
 
+  /** `the built-in queue`. */
+  describe(): string {
+    return "the built-in queue";
+  }
+
   /** One task, or undefined. */
-  get(id: string): Task | undefined {
+  get(id: string): Promise<Task | undefined> {
+    if (!/^\d+$/.test(id)) return Promise.resolve(undefined);
     const row = getTaskRecord(this.#store, id);
-    return row ? toTask(row) : undefined;
+    return Promise.resolve(row ? toTask(row) : undefined);
   }
 
   /**
    * One task, or a usage error naming the id.
    *
-   * @throws {UsageError} when there is no such task
+   * @throws {UsageError} for an id that is not a number
+   * @throws {TaskNotFound} when there is no such task
    */
   require(id: string): Task {
     if (!/^\d+$/.test(id)) throw new UsageError(`Task id must be a number, found "${id}"`);
-    const task = this.get(id);
-    if (!task) throw new UsageError(`No task ${id}`, { hint: "see `prj task list`" });
-    return task;
+    const row = getTaskRecord(this.#store, id);
+    if (!row) throw new TaskNotFound(id, this.describe());
+    return toTask(row);
   }
 
   /** Tasks, oldest first. */
-  list(status?: string): Task[] {
-    return listTaskRecords(this.#store, status).map(toTask);
+  list(status?: string): Promise<Task[]> {
+    return Promise.resolve(listTaskRecords(this.#store, status).map(toTask));
   }
 
   /** A task's history (status changes, locks, comments). */
@@ -120,9 +138,11 @@ export class TaskQueue implements TaskSource {
     return Promise.resolve();
   }
 
-  /** The oldest unlocked `created` task for the role, up to the level. */
-  next(role: string, level: Level): Promise<Task | null> {
-    const row = openTaskRecords(this.#store, role).find((r) => levelRank(r.difficulty) <= levelRank(level));
+  /** The oldest unlocked `created` task for the role, up to the level, passing over those in `skip`. */
+  next(role: string, level: Level, _signal?: AbortSignal, skip?: ReadonlySet<string>): Promise<Task | null> {
+    const row = openTaskRecords(this.#store, role).find((r) =>
+      levelRank(r.difficulty) <= levelRank(level) && !skip?.has(String(r.id))
+    );
     return Promise.resolve(row ? toTask(row) : null);
   }
 
@@ -130,30 +150,30 @@ export class TaskQueue implements TaskSource {
    * Locks a task for an agent.
    *
    * @throws {LockConflict} when another agent holds it
-   * @throws {UsageError} when there is no such task
+   * @throws {TaskNotFound} when there is no such task
    */
   lock(taskId: string, agentId: string): Promise<Task> {
     const result = lockTask(this.#store, taskId, agentId);
     if (result.locked) return Promise.resolve(toTask(result.task));
-    if (!result.task) throw new UsageError(`No task ${taskId}`);
+    if (!result.task) throw new TaskNotFound(taskId, this.describe());
     throw new LockConflict(taskId, result.task.locked_by);
   }
 
   /**
-   * Sets a task's status, with a note in its history.
+   * Sets a task's status, with an entry in its history; leaving `under_work` clears the lock.
    *
-   * @throws {UsageError} when there is no such task
+   * @throws {TaskNotFound} when there is no such task
    */
-  setStatus(taskId: string, agentId: string | null, status: TaskStatus, notes?: string): Promise<void> {
+  setStatus(taskId: string, agentId: string | null, status: TaskStatus): Promise<void> {
     this.require(taskId);
-    setTaskStatus(this.#store, taskId, agentId, status, notes);
+    setTaskStatus(this.#store, taskId, agentId, status);
     return Promise.resolve();
   }
 
   /**
-   * Adds a comment to a task's history.
+   * Adds a comment to a task's history (and so to its notes).
    *
-   * @throws {UsageError} when there is no such task
+   * @throws {TaskNotFound} when there is no such task
    */
   comment(taskId: string, agentId: string | null, text: string): Promise<void> {
     this.require(taskId);
@@ -162,18 +182,14 @@ export class TaskQueue implements TaskSource {
   }
 
   /**
-   * Gives a task back: status `created`, lock cleared.
+   * Gives a task back: the reason as a comment, status `back` (default `created`), lock cleared.
    *
-   * @throws {UsageError} when there is no such task
+   * @throws {TaskNotFound} when there is no such task
    */
-  release(taskId: string, agentId: string | null, reason: string): Promise<void> {
+  release(taskId: string, agentId: string | null, reason: string, back: TaskStatus = "created"): Promise<void> {
     this.require(taskId);
-    releaseTask(this.#store, taskId, agentId, reason);
+    addTaskEvent(this.#store, taskId, agentId, "comment", reason);
+    releaseTask(this.#store, taskId, agentId, back);
     return Promise.resolve();
-  }
-
-  /** Clears a lock after the final status (the task keeps its status). */
-  unlock(taskId: string): void {
-    unlockTask(this.#store, taskId);
   }
 }
