@@ -253,6 +253,34 @@ Deno.test("crash recovery: kill -9 mid-task, restart, the same task is resumed a
   assert.deepEqual(runs.map((x) => x.status), ["interrupted", "succeeded", "succeeded"]);
 });
 
+Deno.test("Ctrl-C while the agent works stops it, keeps the lock, and is not counted as an attempt", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  max_attempts: 1\n`);
+  await prj(repo, ["task", "add", "Interrupted", "--role", "dev"]);
+  const args = ["agent", "run", "--role", "dev", "--agent-id", "ctrl", "--exit-when-empty"];
+  const child = spawnPrj(repo, args, { AGENT_SLEEP: "30" });
+  await waitFor(
+    async () =>
+      (await query(repo, "SELECT 1 FROM agents WHERE agent_id = 'ctrl' AND phase = 'agent-attempt-1'")).length > 0,
+    15000,
+    "the agent to start",
+  );
+  child.kill("SIGINT");
+  const out = await child.output();
+  assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+  const worktree = path.join(path.dirname(repo), "repo.worktrees", "task-1");
+  await waitFor(() => processesIn(worktree) === 0, 5000, "the agent to be stopped with the runner");
+  const locks = await query<{ task_id: string; attempts: number }>(repo, "SELECT task_id, attempts FROM agent_locks");
+  assert.deepEqual(locks.map((l) => [l.task_id, l.attempts]), [["1", 0]]);
+  // With max_attempts 1, a counted stop would have given the task back on the restart.
+  const r = await prj(repo, args);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /resuming the task this agent held/);
+  assert.match(r.stdout, /attempt 1 of 1 started/);
+  assert.equal((await tasks(repo))[0]!.status, "dev_done");
+});
+
 Deno.test("a crashing agent is retried on the same task, then the task is given back with a comment", async () => {
   await using fixture = await tempRepo();
   const repo = fixture.path;

@@ -339,6 +339,34 @@ hpmTest("a server restart mid-poll and mid-task: the runner retries, and the tas
   assert.equal(done.length, 1);
 });
 
+hpmTest(
+  "a runner killed while it waits to record the result resumes at the result: the agent is not run again",
+  async () => {
+    await using hpm = await startHeadlessPm();
+    await using fixture = await tempRepo();
+    const repo = fixture.path;
+    await setConfig(repo, hpmConfig(hpm.url));
+    const task = await hpm.createTask("Almost done");
+    const args = ["--role", "backend_dev", "--agent-id", "dev_001", "--exit-when-empty"];
+    const runner = startRunner(repo, args, hpmEnv(hpm, { AGENT_SLEEP: "1" }));
+    await runner.until("the agent", (e) => e.event === "attempt 1 of 3 started");
+    await hpm.stop({ kill: true });
+    await runner.until("a retry while recording", (e) => e.phase === "network" && /GET \/tasks /.test(e.event));
+    runner.child.kill("SIGKILL");
+    await runner.end();
+    await hpm.restart();
+
+    const r = await prj(repo, ["agent", "run", ...args, "--json"], { env: hpmEnv(hpm) });
+    assert.equal(r.code, 0, r.stderr);
+    const names = events(r).map((e) => e.event);
+    assert.equal(names[0], "resuming the task this agent held");
+    assert.ok(!names.some((e) => /^attempt /.test(e)), names.join("\n"));
+    assert.ok(names.includes("done: dev_done"), names.join("\n"));
+    assert.equal((await hpm.getTask(task.id)).status, "dev_done");
+    assert.deepEqual(await agentCommits(repo, `main..${task.branch}`), [`agent: work on task-${task.id}`]);
+  },
+);
+
 hpmTest("Ctrl-C or SIGTERM during a long poll is a clean stop: exit 130, no stack", async () => {
   await using hpm = await startHeadlessPm();
   await using fixture = await tempRepo();
