@@ -147,5 +147,6 @@ export async function pushTaskBranch(root: string, remote: string, branch: strin
     root,
     ["push", "--quiet", "--set-upstream", remote, `${branch}:refs/heads/${branch}`],
     `git push ${remote}`,
+    { hooks: true }, // the user's own pre-push hooks (git-lfs uploads its objects there)
   );
 }
