@@ -22,6 +22,7 @@
  * the same link a path that no rule names.
  */
 import * as path from "node:path";
+import { PrjError } from "../util/errors.ts";
 
 /** A symlink found in a granted folder. */
 export interface FoundLink {
@@ -244,11 +245,19 @@ function decodeNul(bytes: Uint8Array): string[] {
 async function find(roots: string[], expression: string[]): Promise<string[]> {
   if (roots.length === 0) return [];
   // -P: never follow links; git's object store holds nothing a step could use and is large.
-  const out = await new Deno.Command("find", {
-    args: ["-P", ...roots, "-path", "*/.git/objects", "-prune", "-o", "(", ...expression, ")", "-print0"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("find", {
+      args: ["-P", ...roots, "-path", "*/.git/objects", "-prune", "-o", "(", ...expression, ")", "-print0"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new PrjError("Sandboxed steps need the `find` program (to look for links in the granted folders)", {
+      hint: "install findutils",
+    });
+  }
   return decodeNul(out.stdout);
 }
 
