@@ -390,6 +390,46 @@ hpmTest("Ctrl-C or SIGTERM during a long poll is a clean stop: exit 130, no stac
   await hpm.stop({ kill: true });
 });
 
+hpmTest("prj task list, show, comment, set-status and release act on the server", async () => {
+  await using hpm = await startHeadlessPm();
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await setConfig(repo, hpmConfig(hpm.url));
+  const env = hpmEnv(hpm);
+  const stuck = await hpm.createTask("Stuck", { branch: "main" });
+  const other = await hpm.createTask("Other");
+  // Locked but never moved to under_work: the server clears a lock only when a task leaves under_work.
+  await hpm.register("dev_001", "backend_dev", "senior");
+  assert.equal((await hpm.lock(stuck.id, "dev_001")).status, 200);
+
+  let r = await prj(repo, ["task", "list", "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((t: { id: string; status: string; locked_by: string | null }) => [t.id, t.locked_by]),
+    [[String(stuck.id), "dev_001"], [String(other.id), null]],
+  );
+  r = await prj(repo, ["task", "comment", String(stuck.id), "PM: look at it again", "--as", "pm_001"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  r = await prj(repo, ["task", "release", String(stuck.id)], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`task ${stuck.id} released \\(status created, no lock\\)`));
+  const released = await hpm.getTask(stuck.id);
+  assert.deepEqual([released.status, released.locked_by], ["created", null]);
+  assert.equal(released.notes, "pm_001: PM: look at it again\n\ndev_001: released by hand");
+  r = await prj(repo, ["task", "show", String(stuck.id)], { env });
+  assert.match(r.stdout, /status created .* branch main/);
+  assert.match(r.stdout, /notes\npm_001: PM: look at it again\n\ndev_001: released by hand/);
+  r = await prj(repo, ["task", "set-status", String(other.id), "pending"], { env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /is not locked: say which registered agent makes the change with --as <agent-id>/);
+  r = await prj(repo, ["task", "set-status", String(other.id), "pending", "--as", "pm_001"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await hpm.getTask(other.id)).status, "pending");
+  r = await prj(repo, ["task", "show", "99"], { env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /No task 99 in Headless PM at http:\/\/127\.0\.0\.1:\d+/);
+});
+
 hpmTest("the client against the real server: 401, missing task, 409, 422, a lost agent row, release", async () => {
   await using hpm = await startHeadlessPm();
   const bad = new HeadlessPmClient({ url: hpm.url, apiKey: "wrong", longPoll: 1 });
