@@ -135,7 +135,7 @@ function printPlan(io: Io, plan: RunPlan, source: string): void {
 
 /** Re-runs prj with the Worker permission API enabled when it is off, or refuses clearly. */
 async function ensureSandbox(): Promise<number | undefined> {
-  if (sandboxAvailable()) return undefined;
+  if (await sandboxAvailable()) return undefined;
   const allGranted = (["read", "write", "net", "env", "run", "ffi", "sys"] as const)
     .every((name) => Deno.permissions.querySync({ name }).state === "granted");
   if (Deno.env.get("PRJ_REEXEC") === "1" || !allGranted || !Deno.mainModule) {

@@ -1,5 +1,6 @@
 /** The MCP server: the project's commands, runs, worktrees and sessions as tools and resources over stdio. */
 import * as path from "node:path";
+import { stdin, stdout } from "node:process";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
@@ -61,6 +62,15 @@ async function guarded(fn: () => CallToolResult | Promise<CallToolResult>): Prom
   }
 }
 
+/** The runs each server has going, so a server that stops waits for them to record how they ended. */
+const inflight = new WeakMap<McpServer, Set<Promise<unknown>>>();
+
+function runsOf(server: McpServer): Set<Promise<unknown>> {
+  let runs = inflight.get(server);
+  if (!runs) inflight.set(server, runs = new Set());
+  return runs;
+}
+
 /**
  * Builds the MCP server for a project (not yet connected).
  *
@@ -102,8 +112,16 @@ export function createMcpServer(project: Project): McpServer {
       "step results and artifact paths. Sends progress notifications per step when asked.",
     inputSchema: {
       name: z.string().describe("The command's name"),
-      arguments: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional()
-        .describe("The command's arguments by name"),
+      // Each member carries a description so the JSON schema is `anyOf` of single types: a `type` array is not
+      // portable to clients that take one type per value.
+      arguments: z.record(
+        z.string(),
+        z.union([
+          z.string().describe("a text value"),
+          z.number().describe("a number"),
+          z.boolean().describe("true or false"),
+        ]),
+      ).optional().describe("The command's arguments by name"),
       dry_run: z.boolean().optional().describe("Only plan: create no run and no artifacts"),
       model: z.string().optional().describe("The agent model for launch-agent"),
     },
@@ -126,7 +144,7 @@ export function createMcpServer(project: Project): McpServer {
         return text({ dryRun: true, ...planJson(plan) });
       }
       const plan = planRun(project, def, values);
-      if (plan.steps.some((s) => s.kind === "module") && !sandboxAvailable()) {
+      if (plan.steps.some((s) => s.kind === "module") && !(await sandboxAvailable())) {
         throw new PrjError("This prj process cannot sandbox steps (no --unstable-worker-options)", {
           hint: "start `prj mcp` through `deno task`, the compiled binary, or with --unstable-worker-options",
         });
@@ -134,7 +152,7 @@ export function createMcpServer(project: Project): McpServer {
       const token = extra._meta?.progressToken;
       const total = plan.steps.filter((s) => s.phase !== "cleanup").length;
       let done = 0;
-      const result = await runCommand(project, def, {
+      const running = runCommand(project, def, {
         args: values,
         model,
         signal: extra.signal,
@@ -152,6 +170,8 @@ export function createMcpServer(project: Project): McpServer {
           }).catch(() => {});
         },
       });
+      runsOf(server).add(running);
+      const result = await running.finally(() => runsOf(server).delete(running));
       const payload = {
         runId: result.runId,
         status: result.status,
@@ -348,11 +368,23 @@ async function readRunLog(project: Project, runId: string, step?: string): Promi
   }
 }
 
-/** Serves the project over MCP on stdin/stdout until the client disconnects. */
+/**
+ * Serves the project over MCP on stdin/stdout until the client disconnects: closing stdin (the
+ * usual way a client stops a server) ends the serve, and with it any run still going.
+ */
 export async function serveMcp(project: Project): Promise<void> {
   const server = createMcpServer(project);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => (transport.onclose = () => resolve()));
+  const transport = new StdioServerTransport(stdin, stdout);
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    // The SDK's transport does not watch for the end of its input; without this the process
+    // would wait on nothing once the client hangs up.
+    stdin.once("end", () => resolve());
+    stdin.once("close", () => resolve());
+  });
   await server.connect(transport);
   await closed;
+  // Closing aborts the runs still going (Ctrl-C for each); they record themselves as cancelled.
+  await server.close();
+  await Promise.allSettled(runsOf(server));
 }

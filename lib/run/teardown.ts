@@ -3,8 +3,7 @@
  * creation: its session, then its worktree and branch, and only what this run created.
  */
 import type { Project } from "../project/project.ts";
-import { killSession } from "../workspace/sessions.ts";
-import { removeWorktree } from "../workspace/worktrees/remove.ts";
+import { importLazy } from "../util/lazy.ts";
 import type { RunSession } from "./session.ts";
 
 /**
@@ -19,8 +18,13 @@ export async function teardown(
   notice: (message: string) => void,
 ): Promise<void> {
   const { resources, created } = session;
+  // The workspace modules are loaded only when there is something to remove.
   if (resources.session && created.session) {
     try {
+      const { killSession } = await importLazy<typeof import("../workspace/sessions.ts")>(
+        "../workspace/sessions.ts",
+        import.meta.url,
+      );
       await killSession(project, resources.session);
       session.resourceRemoved("session", resources.session);
       notice(`removed session ${resources.session} (the run did not succeed)`);
@@ -30,6 +34,10 @@ export async function teardown(
   }
   if (resources.worktree && created.worktree) {
     try {
+      const { removeWorktree } = await importLazy<typeof import("../workspace/worktrees/remove.ts")>(
+        "../workspace/worktrees/remove.ts",
+        import.meta.url,
+      );
       await removeWorktree(project, resources.worktree.name, { force: true, keepBranch: false, store: session.store });
       session.resourceRemoved("worktree", resources.worktree.name);
       notice(

@@ -8,14 +8,22 @@ import type { Project } from "../../project/project.ts";
 import type { CommandDefinition } from "../../definitions/schema.ts";
 import type { ModuleStepSpec } from "../../definitions/steps.ts";
 import { describePermissions, resolvePermissions } from "../../sandbox/permissions.ts";
-import { runSandboxed, StepStopped, workerPermissionsAvailable } from "../../sandbox/sandbox.ts";
+import { importLazy } from "../../util/lazy.ts";
 import type { StepResult } from "../contract.ts";
 import type { StepRun } from "../step_run.ts";
 import { Stopped } from "../stop.ts";
 
+/**
+ * The sandbox's runner, loaded when the first sandboxed step runs: it is the largest part of
+ * the engine, and plans, `--help` and runs without user steps never need it.
+ */
+function sandbox(): Promise<typeof import("../../sandbox/sandbox.ts")> {
+  return importLazy<typeof import("../../sandbox/sandbox.ts")>("../../sandbox/sandbox.ts", import.meta.url);
+}
+
 /** Whether this Deno process can run sandboxed steps (see the sandbox). */
-export function sandboxAvailable(): boolean {
-  return workerPermissionsAvailable();
+export async function sandboxAvailable(): Promise<boolean> {
+  return (await sandbox()).workerPermissionsAvailable();
 }
 
 function grantOf(
@@ -58,6 +66,7 @@ export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<Ste
   });
   run.recording.line(`sandbox: ${describePermissions(grant)}`, "log");
   const shared = run.session.shared;
+  const { runSandboxed, StepStopped } = await sandbox();
   try {
     return await runSandboxed({
       moduleFile: step.file,
