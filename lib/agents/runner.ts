@@ -28,6 +28,7 @@ import {
 } from "../state/agent_locks.ts";
 import { liveHeadlessLaunchIn } from "../state/launches.ts";
 import { processAlive } from "../util/liveness.ts";
+import { now } from "../util/time.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { render, replacePlaceholders } from "../definitions/placeholders.ts";
 import { RunSession } from "../run/session.ts";
@@ -184,7 +185,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   let current: { task: Task | null; started: number } = { task: null, started: performance.now() };
   const emit = (phase: string, event: string, detail?: string) =>
     options.onEvent({
-      time: new Date().toISOString(),
+      time: now(),
       agent: agentId,
       task: current.task?.id ?? null,
       title: current.task?.title,
@@ -654,7 +655,7 @@ export interface AgentStatus {
 export function agentStatuses(store: Store): AgentStatus[] {
   return listAgentRecords(store).map((r) => {
     const alive = r.stopped_at === null && r.host === Deno.hostname() && r.pid !== null &&
-      processAlive(Number(r.pid), r.pid_start);
+      processAlive(r.pid, r.pid_start);
     const held = getAgentLock(store, r.agent_id);
     const lock = held
       ? {
@@ -664,20 +665,20 @@ export function agentStatuses(store: Store): AgentStatus[] {
         locked_at: held.locked_at,
         attempts: held.attempts,
       }
-      : undefined;
+      : null;
     return {
-      agent_id: String(r.agent_id),
-      role: String(r.role),
-      level: String(r.level),
-      source: String(r.source),
-      pid: r.pid === null ? null : Number(r.pid),
+      agent_id: r.agent_id,
+      role: r.role,
+      level: r.level,
+      source: r.source,
+      pid: r.pid,
       state: alive ? "running" : "stopped",
-      phase: alive ? String(r.phase) : lock ? "stopped holding a lock (will resume)" : "stopped",
-      phase_since: String(r.phase_since),
-      task_id: alive ? (r.task_id as string | null) : lock?.task_id ?? null,
-      task_title: alive ? (r.task_title as string | null) : null,
-      last_heartbeat: r.last_heartbeat as string | null,
-      lock: lock ? { ...lock, attempts: Number(lock.attempts) } : null,
+      phase: alive ? r.phase : lock ? "stopped holding a lock (will resume)" : "stopped",
+      phase_since: r.phase_since,
+      task_id: alive ? r.task_id : lock?.task_id ?? null,
+      task_title: alive ? r.task_title : null,
+      last_heartbeat: r.last_heartbeat,
+      lock,
     };
   });
 }
