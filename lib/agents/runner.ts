@@ -28,7 +28,7 @@ import {
 } from "../state/agent_locks.ts";
 import { liveHeadlessLaunchIn } from "../state/launches.ts";
 import { processAlive } from "../util/liveness.ts";
-import { now } from "../util/time.ts";
+import { now, sleep } from "../util/time.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { render, replacePlaceholders } from "../definitions/placeholders.ts";
 import { RunSession } from "../run/session.ts";
@@ -127,18 +127,6 @@ export function modelFor(project: Project, difficulty: Level): string | undefine
   const a = project.config.agent;
   if (difficulty === "principal") return a.models.principal ?? a.strongest_model ?? a.model;
   return a.models[difficulty] ?? a.model;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Where a given-back task goes: back to the queue it was taken from. */
