@@ -233,3 +233,37 @@ export { exists };
 export async function removeRepo(repo: string): Promise<void> {
   await Deno.remove(path.dirname(repo), { recursive: true }).catch(() => {});
 }
+
+let cachedDenoDir: string | undefined;
+
+/** The Deno cache this test process uses (`DENO_DIR`, else Deno's default), as `deno info` reports it. */
+export async function denoDir(): Promise<string> {
+  if (cachedDenoDir) return cachedDenoDir;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
+    .output();
+  cachedDenoDir = (JSON.parse(new TextDecoder().decode(out.stdout)) as { denoDir: string }).denoDir;
+  return cachedDenoDir;
+}
+
+/**
+ * A user's environment that differs from Deno's defaults: `HOME` is a fresh folder (so Deno's default
+ * cache there is empty), `DENO_DIR` names the cache the packages are in, and every proxy variable points
+ * at a closed port, so a process that lost `DENO_DIR` fails at once instead of reaching the network.
+ */
+export async function customDenoEnv(): Promise<{ readonly env: Record<string, string> } & AsyncDisposable> {
+  const home = await Deno.makeTempDir({ prefix: "prj-test-home-" });
+  const closed = "http://127.0.0.1:9";
+  return {
+    env: {
+      HOME: home,
+      DENO_DIR: await denoDir(),
+      HTTP_PROXY: closed,
+      HTTPS_PROXY: closed,
+      http_proxy: closed,
+      https_proxy: closed,
+      NO_PROXY: "",
+      no_proxy: "",
+    },
+    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }).catch(() => {}),
+  };
+}

@@ -1,20 +1,36 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { GIT_ENV, makeRepo, prjArgv, removeRepo, writeCommand, writeStep } from "./helpers.ts";
+import {
+  customDenoEnv,
+  GIT_ENV,
+  makeRepo,
+  prjArgv,
+  query,
+  removeRepo,
+  tempRepo,
+  waitFor,
+  writeCommand,
+  writeStep,
+} from "./helpers.ts";
 
 interface TextResult {
   isError?: boolean;
   content: { type: string; text: string }[];
 }
 
-async function connect(repo: string): Promise<Client> {
+/**
+ * Connects the SDK's client to `prj mcp` in a repository. The server gets this process's whole
+ * environment (DENO_DIR, the TLS settings, HOME...), as an editor would pass it: a hand-picked
+ * environment would send Deno to another cache and onto the network.
+ */
+async function connect(repo: string, env: Record<string, string> = {}): Promise<Client> {
   const [command, ...args] = prjArgv();
   const transport = new StdioClientTransport({
     command: command!,
     args: [...args, "mcp"],
     cwd: repo,
-    env: { ...GIT_ENV, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/" },
+    env: { ...Deno.env.toObject(), ...GIT_ENV, NO_COLOR: "1", ...env },
     stderr: "pipe",
   });
   const client = new Client({ name: "prj-test", version: "1.0.0" });
@@ -155,4 +171,114 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
     await client.close();
     await removeRepo(repo);
   }
+});
+
+/** Every `type` keyword in a JSON schema that is a list (some clients take one type per value). */
+function typeArrays(schema: unknown, at = "$"): string[] {
+  if (schema === null || typeof schema !== "object") return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "type" && Array.isArray(value)) found.push(`${at}.type = ${JSON.stringify(value)}`);
+    else found.push(...typeArrays(value, `${at}.${key}`));
+  }
+  return found;
+}
+
+Deno.test("prj mcp's tool schemas give one type per value (anyOf, never a type list)", async () => {
+  await using fixture = await tempRepo();
+  const client = await connect(fixture.path);
+  try {
+    const tools = (await client.listTools()).tools as { name: string; inputSchema: Record<string, unknown> }[];
+    const runCommand = tools.find((t) => t.name === "run_command")!;
+    const values = (runCommand.inputSchema.properties as Record<string, { additionalProperties: unknown }>).arguments!
+      .additionalProperties;
+    assert.deepEqual((values as { anyOf: { type: string }[] }).anyOf.map((s) => s.type), [
+      "string",
+      "number",
+      "boolean",
+    ]);
+    assert.deepEqual(tools.flatMap((t) => typeArrays(t.inputSchema, t.name)), []);
+    // The client still sends a number or a boolean as such.
+    await writeCommand(
+      fixture.path,
+      "typed",
+      'arguments:\n  - { name: n, type: number }\nsteps:\n  - { name: say, run: [echo, "{{ args.n }}"] }\n',
+    );
+    const run = await call(client, "run_command", { name: "typed", arguments: { n: 42 } });
+    assert.equal(run.json.status, "succeeded", run.text);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("prj mcp works with the user's DENO_DIR and a HOME of its own, reaching no network", async () => {
+  await using fixture = await tempRepo();
+  await using custom = await customDenoEnv();
+  await writeStep(fixture.path, "hello", "export default () => ({ output: 'sandboxed hello' });");
+  await writeCommand(fixture.path, "hello", "steps:\n  - hello\n");
+  const client = await connect(fixture.path, custom.env);
+  try {
+    const run = await call(client, "run_command", { name: "hello" });
+    assert.equal(run.json.status, "succeeded", run.text);
+    assert.equal((run.json.steps as unknown as { output: string }[])[0]!.output, "sandboxed hello");
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("prj mcp exits 0 when the client closes stdin, and a run it was doing ends as cancelled", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await writeCommand(repo, "slow", "steps:\n  - { name: wait, run: [sleep, '30'] }\n");
+  const [command, ...args] = prjArgv();
+  const child = new Deno.Command(command!, {
+    args: [...args, "mcp"],
+    cwd: repo,
+    env: { ...GIT_ENV, NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  const writer = child.stdin.getWriter();
+  const send = (message: unknown) => writer.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
+  await send({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } },
+  });
+  await send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  await send({
+    jsonrpc: "2.0",
+    id: 2,
+    method: "tools/call",
+    params: { name: "run_command", arguments: { name: "slow" } },
+  });
+  await waitFor(
+    async () => (await query(repo, "SELECT run_id FROM steps WHERE name = 'wait' AND status = 'running'")).length === 1,
+    30_000,
+    "the step to start",
+  );
+  const started = Date.now();
+  await writer.close();
+  const out = await output;
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.doesNotMatch(stderr, /Top-level await|error/i);
+  assert.ok(Date.now() - started < 20_000, "it did not wait for the 30 s step");
+  const runs = await query<{ status: string }>(repo, "SELECT status FROM runs WHERE command = 'slow'");
+  assert.deepEqual(runs.map((r) => r.status), ["cancelled"]);
+
+  // Without any request, too.
+  const idle = await new Deno.Command(command!, {
+    args: [...args, "mcp"],
+    cwd: repo,
+    env: { ...GIT_ENV, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(idle.code, 0, new TextDecoder().decode(idle.stderr));
+  assert.equal(new TextDecoder().decode(idle.stderr), "");
 });
