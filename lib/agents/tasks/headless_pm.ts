@@ -310,7 +310,7 @@ export class HeadlessPmClient implements TaskSource {
    * @throws {TaskNotFound} when there is no such task
    */
   async lock(taskId: string, agentId: string): Promise<Task> {
-    const mine = async () => (await this.get(taskId))?.locked_by === agentId;
+    const mine = async () => (await this.#getOnce(taskId))?.locked_by === agentId;
     try {
       const raw = await this.#call("POST", `/tasks/${taskId}/lock?${this.#agent(agentId)}`, {
         taskId,
