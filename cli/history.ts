@@ -1,15 +1,15 @@
 /** `prj status`, `prj history`, `prj logs`, `prj cleanup`. */
 import * as path from "node:path";
 import type { PrjContext } from "../cli.ts";
-import { PrjError, UsageError } from "../lib/util/errors.ts";
+import { PrjError } from "../lib/util/errors.ts";
 import { getRun, listRuns, type RunRecord } from "../lib/state/runs.ts";
 import { listSteps } from "../lib/state/steps.ts";
 import { listArtifacts } from "../lib/state/artifacts.ts";
 import { ago, duration, type Io, statusStyle, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
-import { deleteRuns, findRun, runsOlderThan } from "../lib/run/history.ts";
-import { didYouMean } from "../lib/util/suggest.ts";
+import { deleteRuns, findRun, findStep, runDir, runLogText, runsOlderThan } from "../lib/run/history.ts";
+import { exists } from "../lib/util/fs.ts";
 import { parseDuration } from "../lib/util/duration.ts";
 import { sweep } from "./confirm.ts";
 
@@ -88,18 +88,12 @@ export async function logs(this: PrjContext, flags: { follow?: boolean }, runId:
   try {
     const run = findRun(store, runId);
     id = run.id;
-    const dir = run.artifact_dir ?? path.join(project.prjDir, "artifacts", run.id);
-    if (step === undefined) file = path.join(dir, "run.log");
-    else {
-      const steps = listSteps(store, run.id);
-      const hit = /^\d+$/.test(step)
-        ? steps.find((s) => s.idx === Number(step) - 1)
-        : steps.find((s) => s.name === step);
-      if (!hit) {
-        throw new UsageError(`Run ${run.id} has no step "${step}"${didYouMean(step, steps.map((s) => s.name))}`, {
-          hint: `its steps: ${steps.map((s) => `${s.idx + 1}. ${s.name}`).join(", ")}`,
-        });
-      }
+    if (step === undefined) {
+      file = path.join(runDir(project.prjDir, run), "run.log");
+      // A run recorded without a run log (an agent task run of an older prj): its steps' logs.
+      if (!exists(file) && run.status !== "running") return this.io.raw(await runLogText(store, project.prjDir, run));
+    } else {
+      const hit = findStep(store, run, step);
       if (!hit.log_path) throw new PrjError(`Step "${hit.name}" of run ${run.id} did not run, so it has no log`);
       file = hit.log_path;
     }
@@ -128,7 +122,11 @@ export async function logs(this: PrjContext, flags: { follow?: boolean }, runId:
     }
     return true;
   };
-  if (!(await printNew()) && !flags.follow) throw new PrjError(`Log file ${file} is missing`);
+  if (!(await printNew()) && !flags.follow) {
+    throw new PrjError(`The log ${file} is missing`, {
+      hint: "its artifacts may have been deleted; `prj history --json` still shows what the run recorded",
+    });
+  }
   if (!flags.follow) return;
   for (;;) {
     const s = openStore(project.prjDir);

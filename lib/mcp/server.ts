@@ -11,7 +11,7 @@ import { listCommands, loadCommand } from "../definitions/loader.ts";
 import { parseArguments } from "../definitions/arguments.ts";
 import { runCommand } from "../run/executor.ts";
 import { planJson, planRun } from "../run/plan.ts";
-import { findRun } from "../run/history.ts";
+import { findRun, findStep, runLogText } from "../run/history.ts";
 import { sandboxAvailable } from "../run/kinds/module.ts";
 import { openStore } from "../state/store.ts";
 import { listRuns } from "../state/runs.ts";
@@ -353,15 +353,9 @@ async function readRunLog(project: Project, runId: string, step?: string): Promi
   const store = openStore(project.prjDir);
   try {
     const run = findRun(store, runId);
-    const dir = run.artifact_dir ?? path.join(project.prjDir, "artifacts", run.id);
-    if (step === undefined) return await Deno.readTextFile(path.join(dir, "run.log"));
-    const steps = listSteps(store, run.id);
-    const hit = /^\d+$/.test(step) ? steps.find((s) => s.idx === Number(step) - 1) : steps.find((s) => s.name === step);
-    if (!hit?.log_path) {
-      throw new PrjError(`Run ${run.id} has no step "${step}" with a log`, {
-        hint: `its steps: ${steps.map((s) => `${s.idx + 1}. ${s.name}`).join(", ")}`,
-      });
-    }
+    if (step === undefined) return await runLogText(store, project.prjDir, run);
+    const hit = findStep(store, run, step);
+    if (!hit.log_path) throw new PrjError(`Step "${hit.name}" of run ${run.id} did not run, so it has no log`);
     return await Deno.readTextFile(hit.log_path);
   } finally {
     store.close();
