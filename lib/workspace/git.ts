@@ -15,15 +15,31 @@ export type { GitPlace } from "./safe_git.ts";
 
 const GIT_HINT = "install git (e.g. `apt-get install git`) and try again";
 
-async function runGit(where: GitPlace, args: readonly string[], hooks: boolean) {
+async function runGit(where: GitPlace, args: readonly string[], hooks: boolean, env?: Record<string, string>) {
   // No optional locks (in the invocation): prj's read-only queries (`git status` in every
   // worktree) must never take index.lock from under an agent that is committing there.
   const invocation = gitInvocation(where, hooks);
   return await capture(["git", ...invocation.options, ...args], {
     cwd: invocation.cwd,
     missingHint: GIT_HINT,
-    env: invocation.env,
+    env: env ? { ...env, ...invocation.env } : invocation.env,
   });
+}
+
+/**
+ * Runs git at a checkout prj knows and returns its exit code and output, for commands whose
+ * non-zero exit is an answer (`git merge-tree` exits 1 on conflicts).
+ *
+ * @param options `env`: more environment (`GIT_INDEX_FILE`, an identity); it never replaces
+ *   where git runs (`GIT_DIR`, `GIT_WORK_TREE`)
+ * @throws {PrjError} when git is not installed, or the worktree's `.git` entry is not the one git made
+ */
+export async function gitCapture(
+  where: GitPlace,
+  args: readonly string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await runGit(where, args, false, options.env);
 }
 
 /**

@@ -28,4 +28,20 @@ export { getWorktree, listWorktrees, type WorktreeInfo } from "./worktrees/list.
 export { removeWorktree } from "./worktrees/remove.ts";
 export { mergeWorktree } from "./worktrees/merge.ts";
 export { diffWorktree } from "./worktrees/diff.ts";
+export {
+  type BaseReport,
+  type ConflictScan,
+  type ConflictScanOptions,
+  scanConflicts,
+  type ScannedWorktree,
+} from "./conflict_scan.ts";
+export {
+  type ConflictFile,
+  overlapLabel,
+  overlapsByPath,
+  type PairOverlap,
+  type PairReport,
+  type WorktreeChanges,
+  type WorktreeOverlap,
+} from "./conflicts.ts";
 export { createSession, killSession, listSessions, type SessionInfo, sessionName } from "./sessions.ts";
