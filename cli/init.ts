@@ -1,11 +1,17 @@
 /** `prj init`. */
 import type { PrjContext } from "../cli.ts";
 import { initProject } from "../lib/project/init.ts";
+import { repositoryRoot } from "../lib/project/project.ts";
 
 /** Creates .prj/ in a folder. */
 export async function init(this: PrjContext, flags: { force?: boolean }, dir?: string): Promise<void> {
-  const result = await initProject(dir ?? Deno.cwd(), { force: flags.force ?? false });
   const { io } = this;
+  // With no folder, the project is the repository prj was started in (its root, from any folder of it).
+  const root = dir ?? repositoryRoot(Deno.cwd()) ?? Deno.cwd();
+  if (dir === undefined && root !== Deno.cwd()) {
+    io.out(`${io.paint("gray", "project")}  ${root} (the repository's root)`);
+  }
+  const result = await initProject(root, { force: flags.force ?? false });
   for (const f of result.created) io.out(`${io.paint("green", "created")}  ${f}`);
   for (const f of result.overwritten) io.out(`${io.paint("yellow", "replaced")} ${f}`);
   if (result.kept.length > 0) {

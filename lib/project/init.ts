@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { UsageError } from "../util/errors.ts";
 import { TEMPLATE_FILES } from "../../templates/mod.ts";
+import { repositoryRoot } from "./project.ts";
 
 /** What init did to each file. */
 export interface InitResult {
@@ -31,7 +32,8 @@ const IGNORE_LINES = [
  *
  * @param dir the folder (created if missing)
  * @param options `force` overwrites existing template files
- * @throws {UsageError} when `dir` exists and is not a folder
+ * @throws {UsageError} when `dir` exists and is not a folder, or is a subfolder (or linked worktree) of a git
+ *   repository (the project belongs at its main worktree's root)
  * @example
  * ```ts
  * import { initProject } from "@prunejuice/cli";
@@ -47,6 +49,17 @@ const IGNORE_LINES = [
  */
 export async function initProject(dir: string, options: { force?: boolean } = {}): Promise<InitResult> {
   const root = path.resolve(dir);
+  // A project is a whole repository: .prj/ in a subfolder would put worktrees (`<folder>.worktrees/`)
+  // inside the repository and be missed from its other worktrees.
+  const repository = repositoryRoot(root);
+  if (repository !== undefined && repository !== root) {
+    throw new UsageError(
+      `"${root}" is inside the git repository "${repository}"; a prj project is a repository's root`,
+      {
+        hint: `run \`prj init\` with no folder from anywhere inside it, or \`prj init ${repository}\``,
+      },
+    );
+  }
   try {
     if (!(await Deno.stat(root)).isDirectory) throw new UsageError(`"${root}" exists and is not a folder`);
   } catch (error) {

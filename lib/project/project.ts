@@ -41,6 +41,37 @@ function mainWorktreeOf(dir: string): string | undefined {
 }
 
 /**
+ * The folder a project for `dir` belongs in: the main worktree of the git checkout holding `dir`
+ * (from a subfolder or a linked worktree alike), or undefined outside git. Read without spawning git.
+ *
+ * @param dir any folder
+ * @example
+ * ```ts
+ * import { repositoryRoot } from "./project.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/.git`);
+ * await Deno.mkdir(`${dir}/src/deep`, { recursive: true });
+ * assert.equal(repositoryRoot(`${dir}/src/deep`), dir);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function repositoryRoot(dir: string): string | undefined {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      const info = Deno.statSync(path.join(at, ".git"));
+      // A linked worktree's `.git` is a file naming the main checkout; a submodule's is its own root.
+      return info.isFile ? mainWorktreeOf(at) ?? at : at;
+    } catch { /* not here */ }
+    const parent = path.dirname(at);
+    if (parent === at) return undefined;
+    at = parent;
+  }
+}
+
+/**
  * Finds the project root from a directory: the nearest folder with `.prj/`, or, inside a
  * linked git worktree, the main worktree's.
  *

@@ -10,7 +10,7 @@ import { normalizeStep, type StepSpec } from "../definitions/steps.ts";
 import type { PlaceholderValues } from "../definitions/placeholders.ts";
 import { tryRender } from "../definitions/placeholders.ts";
 import { shellQuote } from "../util/shell.ts";
-import { describeGrant } from "./kinds/module.ts";
+import { describeGrant, grantedWorktree } from "./kinds/module.ts";
 import type { Phase, StepKind } from "./session.ts";
 
 /** One step as planned: what it resolves to, where and how it runs. */
@@ -160,7 +160,7 @@ export function planRun(
         case "module":
           target = path.relative(project.root, step.file);
           permissions = describeGrant(project, def, step, {
-            worktree: worktreeAhead ? "<worktree>" : undefined,
+            worktree: worktreeAhead ? "<worktree>" : grantedWorktree(project, undefined),
             artifacts: values.plain.artifacts!,
             render,
           });

@@ -75,6 +75,9 @@ export function describePermissions(p: ResolvedPermissions, shorten: (s: string)
  * @param stepName the step, for the message
  * @param commandFile the file that grants the step's permissions
  * @param why the paths the sandbox denies whatever the grant, each with its reason
+ * @param places placeholders for folders (`{{ cwd }}` -> its path): a path inside one is suggested through it,
+ *   so the grant fits every run and worktree, not only this one
+ * @param cwd the step's folder, against which a relative path in the error is resolved
  * @returns the message, or undefined when the error is not a permission denial
  * @example
  * ```ts
@@ -85,6 +88,10 @@ export function describePermissions(p: ResolvedPermissions, shorten: (s: string)
  *   explainDenial('Requires env access to "HOME", run again with the --allow-env flag', "s", "c.yaml"),
  *   'step "s" was denied env access to "HOME"; grant it in c.yaml with `permissions: { env: ["HOME"] }` on the step',
  * );
+ * assert.equal(
+ *   explainDenial('Requires read access to "/w/app/data"', "s", "c.yaml", {}, { "{{ cwd }}": "/w/app" }),
+ *   'step "s" was denied read access to "/w/app/data"; grant it in c.yaml with `permissions: { read: ["{{ cwd }}/data"] }` on the step',
+ * );
  * ```
  */
 export function explainDenial(
@@ -92,12 +99,15 @@ export function explainDenial(
   stepName: string,
   commandFile: string,
   why: Readonly<Record<string, string>> = {},
+  places: Readonly<Record<string, string | undefined>> = {},
+  cwd?: string,
 ): string | undefined {
   const m = /Requires (\w+) access(?: to "?([^",]*)"?)?/.exec(message);
   if (!m) return undefined;
   const kind = m[1]!;
-  const what = m[2];
-  if (what && (kind === "read" || kind === "write")) {
+  const isPath = kind === "read" || kind === "write";
+  const what = m[2] && isPath && cwd ? path.resolve(cwd, m[2]) : m[2];
+  if (what && isPath) {
     // The longest denied path that holds it explains it best.
     const rule = Object.keys(why).filter((d) => what === d || what.startsWith(d + "/"))
       .sort((a, b) => b.length - a.length)[0];
@@ -106,7 +116,17 @@ export function explainDenial(
         `${kind === "read" ? "read" : "write"} "${rule}": ${why[rule]}`;
     }
   }
-  const value = what ? `["${what}"]` : "true";
+  const value = what ? `["${isPath ? throughPlaceholder(what, places) : what}"]` : "true";
   return `step "${stepName}" was denied ${kind} access${what ? ` to "${what}"` : ""}; ` +
     `grant it in ${commandFile} with \`permissions: { ${kind}: ${value} }\` on the step`;
+}
+
+/** A path written through the placeholder of the innermost folder that holds it (`{{ cwd }}/data`), else as is. */
+function throughPlaceholder(target: string, places: Readonly<Record<string, string | undefined>>): string {
+  let best: [string, string] | undefined;
+  for (const [name, dir] of Object.entries(places)) {
+    if (!dir || !(target === dir || target.startsWith(dir.endsWith("/") ? dir : dir + "/"))) continue;
+    if (!best || dir.length > best[1].length) best = [name, dir];
+  }
+  return best ? best[0] + target.slice(best[1].length) : target;
 }

@@ -69,6 +69,13 @@ export interface SandboxOptions {
   mode?: "step" | "hook";
   /** V8 heap limit of the step's process in MB (default {@link DEFAULT_HEAP_MB}). */
   heapMb?: number | undefined;
+  /**
+   * The worktree the grant names (the run's, else the linked worktree prj was started in), whose entries
+   * no step may write; default `ctx.paths.worktree`.
+   */
+  worktree?: string | undefined;
+  /** Placeholders a denial's hint may use for a path (`{{ cwd }}` -> its folder), so the hint fits every run. */
+  places?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** What the sandbox denies a step besides what its grant leaves out, and why. */
@@ -358,7 +365,11 @@ export async function runSandboxed(options: SandboxOptions): Promise<StepResult>
   if (options.signal.aborted) throw new StepStopped("cancelled", `step "${stepName}" was cancelled`);
   let planned: Awaited<ReturnType<typeof planSandbox>>;
   try {
-    planned = await planSandbox(options.permissions, { project, worktree: paths.worktree, moduleDir }, heapMb);
+    planned = await planSandbox(
+      options.permissions,
+      { project, worktree: options.worktree ?? paths.worktree, moduleDir },
+      heapMb,
+    );
   } catch (error) {
     if (!(error instanceof PrjError)) throw error;
     throw new PrjError(`Cannot sandbox step "${stepName}": ${error.message}`, {
@@ -398,7 +409,14 @@ async function drive(
   };
   const fail = (error: { name: string; message: string }, phase: string) => {
     const first = String(error.message).split("\n")[0]!;
-    const denial = phase === "import" ? undefined : explainDenial(first, stepName, options.commandFile, denials.why);
+    const denial = phase === "import" ? undefined : explainDenial(
+      first,
+      stepName,
+      options.commandFile,
+      denials.why,
+      options.places,
+      (options.ctx.paths as { cwd?: string } | undefined)?.cwd,
+    );
     let message: string;
     if (denial) message = denial;
     else if (phase === "import") {

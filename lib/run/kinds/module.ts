@@ -26,6 +26,14 @@ export async function sandboxAvailable(): Promise<boolean> {
   return (await sandbox()).workerPermissionsAvailable();
 }
 
+/**
+ * The worktree a step's default grant names: the one the run created or adopted, else the linked
+ * worktree prj was started in (a step there may read and write the folder it runs in).
+ */
+export function grantedWorktree(project: Project, runWorktree: string | undefined): string | undefined {
+  return runWorktree ?? project.currentWorktree;
+}
+
 function grantOf(
   project: Project,
   def: CommandDefinition,
@@ -59,8 +67,9 @@ export function describeGrant(
  * @throws {Stopped} when the step was stopped
  */
 export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<StepResult> {
+  const worktree = grantedWorktree(run.project, run.session.resources.worktree?.path);
   const grant = grantOf(run.project, run.def, step, {
-    worktree: run.session.resources.worktree?.path,
+    worktree,
     artifacts: run.session.artifactDir,
     render: run.render,
   });
@@ -77,6 +86,13 @@ export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<Ste
       timeoutMs: undefined, // the step's timeout (or the default) stops it through the signal
       signal: run.signal,
       heapMb: run.project.config.step_memory,
+      worktree,
+      places: {
+        "{{ worktree }}": run.session.resources.worktree?.path,
+        "{{ cwd }}": run.project.currentWorktree ?? run.project.root,
+        "{{ project }}": run.project.root,
+        "{{ artifacts }}": run.session.artifactDir,
+      },
       onLog: (text) => run.recording.line(text, "log"),
       onShared: (key, value) => {
         shared[key] = value;
