@@ -4,7 +4,7 @@
 export const exampleStep: string = `// An example prj step. It runs in a sandbox: by default it may read the project and
 // worktree and write the worktree and the run's artifacts; nothing else (no network,
 // no env, no programs). Grant more with \`permissions:\` on the step in its command's YAML.
-import type { StepContext } from "jsr:@prunejuice/cli";
+import type { StepContext } from "./types.d.ts"; // written by prj init: types offline, nothing to fetch
 
 export default async function example(ctx: StepContext) {
   const greeting = String(ctx.with.greeting ?? "hello");

@@ -2,6 +2,7 @@
 import { analyzeIssue, codeReview, example, featureBranch, parallel } from "./commands.ts";
 import { analyzeIssuePrompt, codeReviewPrompt, featureBranchPrompt } from "./prompts.ts";
 import { exampleStep } from "./example_step.ts";
+import { stepTypes } from "./step_types.ts";
 import { configYaml } from "./config.ts";
 
 /** Template files by path under `.prj/`. */
@@ -15,5 +16,6 @@ export const TEMPLATE_FILES: Readonly<Record<string, string>> = {
   "prompts/code-review.md": codeReviewPrompt,
   "prompts/feature-branch.md": featureBranchPrompt,
   "steps/example.ts": exampleStep,
+  "steps/types.d.ts": stepTypes,
   "config.yaml": configYaml,
 };

@@ -66,7 +66,7 @@ Deno.test("prj init creates .prj, is idempotent, never overwrites without --forc
   await Deno.writeTextFile(mine, "description: mine\nsteps: [cleanup]\n");
   r = await prj(dir, ["init"]);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /kept\s+10 existing file\(s\) \(--force replaces them\)/);
+  assert.match(r.stdout, /kept\s+11 existing file\(s\) \(--force replaces them\)/);
   assert.equal(await Deno.readTextFile(mine), "description: mine\nsteps: [cleanup]\n");
   assert.equal((await Deno.readTextFile(path.join(dir, ".gitignore"))).match(/\.prj\/artifacts/g)!.length, 1);
   r = await prj(dir, ["init", "--force"]);

@@ -204,9 +204,9 @@ function stepCheck(
       let names: string[] = [...BUILTIN_STEP_NAMES];
       try {
         names = names.concat(
-          [...Deno.readDirSync(path.join(project.prjDir, "steps"))].filter((e) => e.name.endsWith(".ts")).map((e) =>
-            e.name.slice(0, -3)
-          ),
+          [...Deno.readDirSync(path.join(project.prjDir, "steps"))].filter((e) =>
+            e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")
+          ).map((e) => e.name.slice(0, -3)),
         );
       } catch { /* no steps folder */ }
       fail(

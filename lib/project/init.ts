@@ -18,6 +18,9 @@ export interface InitResult {
   gitignoreUpdated: boolean;
 }
 
+/** The step contract's declarations under .prj/ (a step imports its types from there, offline). */
+const STEP_TYPES = "steps/types.d.ts";
+
 const IGNORE_LINES = [
   ".prj/state.db",
   ".prj/state.db-*",
@@ -78,7 +81,9 @@ export async function initProject(dir: string, options: { force?: boolean } = {}
       await Deno.stat(file);
       exists = true;
     } catch { /* new */ }
-    if (exists && !options.force) {
+    // The step types are prj's, not the user's: brought up to date whenever they differ.
+    const refresh = rel === STEP_TYPES && exists && (await Deno.readTextFile(file)) !== content;
+    if (exists && !options.force && !refresh) {
       result.kept.push(display);
       continue;
     }
