@@ -105,14 +105,39 @@ export async function currentBranch(where: GitPlace): Promise<string | undefined
   return (await gitMaybe(where, ["symbolic-ref", "--quiet", "--short", "HEAD"]))?.trim() || undefined;
 }
 
-/** The repository's default branch: origin's HEAD, else the checked-out branch, else init.defaultBranch, else "main". */
+/**
+ * The repository's default branch: origin's HEAD (the branch a clone checks out); without one, the
+ * first local branch of `init.defaultBranch`, `main` and `master`, else the first local branch by
+ * name; in a repository with no branch yet, `init.defaultBranch`, else `main`. Never merely the
+ * branch checked out at the moment.
+ */
 export async function defaultBranchOf(root: string): Promise<string> {
   const origin = (await gitMaybe(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]))?.trim();
   if (origin) return origin.replace(/^origin\//, "");
-  const current = await currentBranch(root);
-  if (current) return current;
-  const configured = (await gitMaybe(root, ["config", "init.defaultBranch"]))?.trim();
-  return configured || "main";
+  const configured = (await gitMaybe(root, ["config", "init.defaultBranch"]))?.trim() || undefined;
+  const branches =
+    ((await gitMaybe(root, ["for-each-ref", "--sort=refname", "--format=%(refname:short)", "refs/heads"])) ??
+      "").split("\n").filter(Boolean);
+  for (const name of [configured, "main", "master"]) if (name && branches.includes(name)) return name;
+  return branches[0] ?? configured ?? "main";
+}
+
+/**
+ * The commit a new branch starts from for a base: the base itself when it names a commit here;
+ * else origin's branch of that name (`origin/main` in a clone that has no local `main`); else
+ * undefined.
+ */
+export async function startPointOf(root: string, base: string): Promise<string | undefined> {
+  if (await commitExists(root, base)) return base;
+  const remote = `origin/${base}`;
+  if (await gitMaybe(root, ["show-ref", "--verify", "--quiet", `refs/remotes/${remote}`]) !== undefined) return remote;
+  return undefined;
+}
+
+/** Whether the repository has a commit yet. */
+export async function hasCommits(root: string): Promise<boolean> {
+  return (await gitMaybe(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])) !== undefined ||
+    ((await gitMaybe(root, ["for-each-ref", "--count=1", "--format=x", "refs/heads"])) ?? "").trim() !== "";
 }
 
 /** Whether a local branch exists. */
@@ -126,7 +151,7 @@ export async function isValidBranchName(root: string, branch: string): Promise<b
 }
 
 /** Whether `rev` names a commit. */
-export async function commitExists(root: string, rev: string): Promise<boolean> {
+export async function commitExists(root: GitPlace, rev: string): Promise<boolean> {
   return (await gitMaybe(root, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])) !== undefined;
 }
 
