@@ -48,7 +48,7 @@ export async function run(
   Deno.addSignalListener("SIGTERM", stop);
   const ask = io.interactive && !flags.json
     ? async (question: string): Promise<HookDecision> => {
-      const { select } = await import("@inquirer/prompts");
+      const { select } = await import("npm:@inquirer/prompts@8.8.0");
       return await select<HookDecision>({
         message: question,
         choices: [

@@ -23,7 +23,7 @@ export async function show(this: PrjContext, flags: { json?: boolean }, name: st
   const def = await loadCommand(await openProject(), name);
   const { io } = this;
   if (flags.json) return io.json(def);
-  const { stringify } = await import("yaml");
+  const { stringify } = await import("npm:yaml@2.9.1");
   const { source, ...rest } = def;
   io.out(io.paint("gray", `# ${def.name} from ${source.chain.join(" <- extends ")}`));
   io.raw(stringify(rest, { lineWidth: 100 }));

@@ -1,5 +1,5 @@
 /** Turns zod issues into positioned, one-line definition errors. */
-import type { z } from "zod";
+import type { z } from "npm:zod@4.6.7";
 import { DefinitionError } from "../util/errors.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { formatPath, type YamlSource } from "./yaml_source.ts";
