@@ -36,7 +36,8 @@ function render(io: Io, rows: FleetRow[]): string {
       r.branch ?? "-",
       r.session ?? (r.headless ? "(headless)" : "-"),
       `${r.agent}${r.model ? `/${r.model}` : ""}`,
-      io.paint(stateStyle(r), stateLabel(r)),
+      // A state read from the screen (no hook said it) is marked: it is the fallback.
+      io.paint(stateStyle(r), stateLabel(r) + (r.stateSource === "pane" ? " (pane)" : "")),
       ago(r.since),
       r.changedFiles === null ? "-" : String(r.changedFiles),
       r.ahead === null ? "-" : `+${r.ahead}/-${r.behind}`,

@@ -1,18 +1,9 @@
 /** Built-in step `launch-agent`: renders the prompt and starts the coding agent (in the session, or headless). */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 import { join } from "node:path";
-import {
-  agentEnv,
-  launchDir,
-  prepareAgent,
-  runHeadlessAgent,
-  shellQuote,
-  writeLauncher,
-} from "../lib/agents/launcher.ts";
-import { sendLine } from "../lib/workspace/sessions.ts";
+import { agentEnv, launchInSession, prepareAgent } from "../lib/agents/launcher.ts";
+import { runHeadlessAgent } from "../lib/agents/headless.ts";
 import { worktreePort } from "../lib/workspace/ports.ts";
-import { onPath } from "../lib/util/process.ts";
-import { recordLaunch } from "../lib/agents/fleet/record.ts";
 
 function flag(value: unknown, field: string): boolean {
   if (value === undefined || value === "" || value === false || value === "false") return false;
@@ -22,10 +13,12 @@ function flag(value: unknown, field: string): boolean {
 
 /**
  * Renders the command's `prompt_file` (or `with.prompt`) into the run's outputs as
- * `prompt.md` (and, for the agent, into `.prj/launch/`), then starts the configured agent with the run's model:
- * in the run's tmux session so the user can attach and watch (default), or with
- * `with.headless: true` to completion in the working directory, streaming its output
- * to the step log and failing on a non-zero exit or `with.timeout` (seconds).
+ * `prompt.md` (and, for the agent, into `.prj/launch/`), then starts the configured agent
+ * with the run's model: in the run's tmux session so the user can attach and watch
+ * (default; the step fails when the agent does not start or exits at once), or with
+ * `with.headless: true` to completion in the working directory, streaming its output to the
+ * step log and failing on a non-zero exit, an error or refused tool calls in its result, or
+ * `with.timeout` (seconds).
  */
 export default async function launchAgent(ctx: BuiltinContext): Promise<StepResult> {
   const template = typeof ctx.with.prompt === "string" ? ctx.with.prompt : ctx.prompt?.text;
@@ -34,13 +27,13 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   }
   const prompt = ctx.render(template);
   await ctx.artifact("prompt.md", prompt); // the run's record
-  // What the agent reads and the session runs lives where no step can write (see launchDir).
-  const dir = await launchDir(ctx.project, `${ctx.run.id}-${ctx.step.index}`);
-  const promptFile = join(dir, "prompt.md");
-  await Deno.writeTextFile(promptFile, prompt);
   const model = typeof ctx.with.model === "string" && ctx.with.model !== "" ? ctx.with.model : ctx.model;
   const headless = flag(ctx.with.headless, "headless");
-  const prepared = prepareAgent(ctx.project, { prompt, promptFile, model, headless });
+  // What the agent reads and the session runs lives where no step can write (see launchDir).
+  const launchId = `${ctx.run.id}-${ctx.step.index}`;
+  const promptFile = join(ctx.project.prjDir, "launch", launchId, "prompt.md");
+  const prepared = prepareAgent(ctx.project, { prompt, promptFile, model, headless, launchId });
+  await Deno.writeTextFile(promptFile, prompt);
   const port = ctx.resources.worktree
     ? worktreePort(ctx.project, ctx.store, { name: ctx.resources.worktree.name })
     : null;
@@ -64,7 +57,7 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   if (headless) {
     const timeout = typeof ctx.with.timeout === "number" ? ctx.with.timeout : ctx.project.config.agent.timeout;
     ctx.log(`agent: ${agent.argv.join(" ")} (headless, in ${ctx.paths.cwd})`);
-    const { exit, result } = await runHeadlessAgent(ctx.store, prepared, {
+    const { exit, result, failure } = await runHeadlessAgent(ctx.store, prepared, {
       cwd: ctx.paths.cwd,
       env,
       model,
@@ -77,8 +70,7 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     if (result) ctx.shared.set("agent_result", result);
     if (exit.stopped === "timeout") throw new Error(`agent timed out after ${timeout}s`);
     if (exit.stopped === "cancelled") throw new Error("agent was cancelled");
-    if (exit.code !== 0) throw new Error(`agent exited with code ${exit.code}`);
-    if (result?.is_error) throw new Error(`agent reported an error: ${result.subtype}`);
+    if (failure) throw new Error(failure);
     return {
       output: result ? `agent finished: ${result.subtype}, ${result.num_turns ?? "?"} turn(s)` : "agent finished",
       data: { ...agent, exitCode: exit.code, result: result ?? null },
@@ -88,37 +80,18 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   if (!session) {
     throw new Error("launch-agent needs a tmux session: put start-session before it, or set `headless: true`");
   }
-  // Fail now, not silently inside the session, when the agent program is missing.
-  const program = prepared.invocation.argv[0]!;
-  if (!(await onPath(program))) {
-    throw new Error(`agent command "${program}" not found; install it or set agent.command in .prj/config.yaml`);
-  }
-  const script = join(dir, "agent.sh");
-  const exitFile = join(dir, "agent.exit");
-  await writeLauncher(script, {
+  await launchInSession(ctx.project, ctx.store, prepared, {
+    session,
     cwd: ctx.paths.cwd,
     env,
-    invocation: prepared.invocation,
-    prompt,
-    promptFile,
-    exitFile,
-  });
-  recordLaunch(ctx.store, {
+    model,
     runId: ctx.run.id,
-    worktree: worktree?.name ?? null,
-    worktreePath: ctx.paths.cwd,
-    branch: worktree?.branch ?? null,
-    session,
-    kind: prepared.kind,
-    model: model ?? null,
-    agentSessionId: prepared.sessionId,
-    headless: false,
-    exitFile,
-  });
-  await sendLine(session, `sh ${shellQuote(script)}`, {
-    project: ctx.project.root,
-    worktreePath: ctx.resources.worktree?.path ?? ctx.paths.cwd,
+    worktree: ctx.resources.worktree ? { ...worktree!, path: ctx.resources.worktree.path } : null,
+    prompt,
   });
   ctx.log(`agent started in tmux session ${session}; watch it with: prj session attach ${session}`);
-  return { output: `agent running in session ${session}`, data: { ...agent, session, script } };
+  return {
+    output: `agent running in session ${session}`,
+    data: { ...agent, session, script: join(prepared.launchDir, "agent.sh") },
+  };
 }

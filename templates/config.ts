@@ -11,13 +11,25 @@ export const configYaml: string = `# prj project configuration. Every field is o
 #   net: ["api.example.com"]
 
 agent:
-  command: claude             # the coding agent program (a list for arguments: [my-agent, --flag])
-  # args: []                  # fixed arguments after the program
+  kind: claude                # claude | codex | gemini | generic (any other program): how prj starts it,
+                              # learns its state (hooks, headless output) and resumes its conversation
+  command: claude             # the agent program, found on prj's PATH and started by its absolute path
+  # args: []                  # fixed arguments for every launch
   # model: sonnet             # default model, passed as --model <model>
   # strongest_model: opus     # for principal-level tasks
   # prompt_mode: argument     # argument | stdin | file
   # timeout: 3600             # seconds, for headless runs
-  # kind: claude              # claude (session ids, resume, stream-json) or generic
+  # Headless runs (launch-agent with headless: true, prj agent run) have nobody to ask, so they get
+  # their permissions up front. acceptEdits lets Claude Code edit files and run plain file commands
+  # in its worktree without asking; --allowedTools adds the git commands a task ends with (add your
+  # test command, e.g. "Bash(npm test:*)"). A tool call that is still refused fails the run and is
+  # named in the error. Not 'auto' (it asks Anthropic's classifier, which a gateway may not serve)
+  # and not 'bypassPermissions' (it allows everything, and refuses to run as root).
+  headless_args: [--permission-mode, acceptEdits, --allowedTools, "Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)"]
+  # In a tmux session you answer the agent yourself. Default: Claude Code's own mode (auto in
+  # 2.1.329: it asks only about risky commands); [--permission-mode, default] asks before every
+  # edit and command, [--permission-mode, acceptEdits] never about edits.
+  # interactive_args: []
 
 worktree:
   # dir: ../my-repo.worktrees # where worktrees go (default: a sibling <repo>.worktrees folder)
@@ -28,10 +40,10 @@ worktree:
   port_base: 3000             # PRJ_PORT = port_base + slot * port_stride
   port_stride: 10
 
-# Run when an agent starts waiting for input or exits (prj fleet notices it).
+# Run when an agent starts waiting for input or exits (the prj fleet call that notices it runs it once).
 # notify: 'notify-send "$PRJ_MESSAGE"'
 # fleet:
-#   idle_after: 5             # seconds of unchanged output before an agent reads as idle
+#   idle_after: 5             # for kind generic (no busy marker): seconds of unchanged screen before idle
 
 # prj agent run: where tasks come from (builtin: prj task add ...; or a Headless PM server)
 # task_source: builtin

@@ -1,81 +1,411 @@
 /**
- * What prj knows about each kind of coding agent, in one small table: how to give it a
- * session id and resume one, how to run it headless with structured output, and which
- * screen text means it is waiting for the user or working. `agent.kind` in config picks one.
+ * What prj knows about each kind of coding agent, in one table: how to start it (interactive
+ * or headless, a new conversation or a resumed one), how it reports its state (hooks and the
+ * events they mean), which screen text means it waits for the user or works, and how to read
+ * the result of a headless run. `agent.kind` in config picks one. Everything here was read
+ * from the real CLIs at the versions the README pins.
  */
 
-/** One agent kind. */
-export interface AgentKind {
-  /** Arguments that give a new conversation this id (so it can be resumed), or null. */
-  sessionIdArgs: ((id: string) => string[]) | null;
-  /** Arguments that resume the conversation with this id, or null when it cannot. */
-  resumeArgs: ((id: string) => string[]) | null;
-  /** Arguments for a headless run with structured (stream-json) output. */
-  headlessArgs: string[];
-  /** Pane text that means the agent waits for the user (a permission prompt, a question). */
+/** A state an agent itself can report (through a hook or its output). */
+export type ReportedState = "working" | "waiting for input" | "idle" | "exited";
+
+/** What one hook event says. */
+export interface HookReading {
+  /** The hook event's name (`PermissionRequest`, `Stop`...). */
+  event: string;
+  /** The state it means; undefined when it says nothing about the state. */
+  state: ReportedState | undefined;
+  /** A short note for the record: the tool, the notification, the error, the reason. */
+  detail: string | null;
+  /** The conversation's id, when the event carries it. */
+  sessionId: string | null;
+  /** Where the agent keeps the conversation's transcript, when the event says. */
+  transcriptPath: string | null;
+  /** Work goes on in the background (a subagent) although the turn is over: stays `working`. */
+  background: boolean;
+}
+
+/** The screen rules of a kind: which text at the bottom of its pane means what. */
+export interface PaneRules {
+  /** How many non-empty lines, counted from the bottom, the rules look at. */
+  tail: number;
+  /** Text that means the agent waits for the user (a dialog, a permission question). Checked first. */
   waiting: RegExp[];
-  /** Pane text that means the agent is busy even when its output pauses. */
+  /** Text that means the agent is busy. */
   working: RegExp[];
+  /**
+   * Whether the agent shows `working` text for as long as it is busy. Then a screen with
+   * neither kind of text is idle at once; otherwise (an unknown program) only a screen that
+   * has not changed for `fleet.idle_after` seconds is.
+   */
+  busyMarker: boolean;
 }
 
-/** The known kinds; `generic` is any other program. */
-export const AGENT_KINDS: Readonly<Record<string, AgentKind>> = {
-  claude: {
-    sessionIdArgs: (id) => ["--session-id", id],
-    resumeArgs: (id) => ["--resume", id],
-    headlessArgs: ["-p", "--output-format", "stream-json", "--verbose"],
-    waiting: [
-      /Do you want to (proceed|make this edit|create|run|allow)/i,
-      /❯\s*1\.\s*Yes/,
-      /\b(Allow|Deny)\b.*\?\s*$/,
-      /Press Enter to continue/i,
-    ],
-    working: [/esc to interrupt/i, /\besc to cancel\b/i],
-  },
-  generic: {
-    sessionIdArgs: null,
-    resumeArgs: null,
-    headlessArgs: [],
-    waiting: [/\[y\/n\]/i, /\(y\/n\)/i, /\? \[Y\/n\]/, /press enter/i],
-    working: [],
-  },
-};
-
-/** The kind for a config value (unknown names are `generic`). */
-export function agentKind(name: string): AgentKind {
-  return AGENT_KINDS[name] ?? AGENT_KINDS.generic!;
+/** The parts of a launch a kind turns into its command line. */
+export interface LaunchSpec {
+  /** The program (absolute path) and `agent.args`. */
+  base: string[];
+  /** `agent.interactive_args` or `agent.headless_args`. */
+  extra: string[];
+  /** The model, if any, and the flag that passes it (`agent.model_flag`). */
+  model: { flag: string; name: string } | undefined;
+  /** Run to completion with structured output instead of in a terminal. */
+  headless: boolean;
+  /** Start a new conversation with this id (kinds whose `newSessionArgs` is set). */
+  sessionId: string | undefined;
+  /** Continue this conversation. */
+  resumeId: string | undefined;
+  /** The shell command each hook runs (kinds with hooks), or undefined for none. */
+  hookCommand: string | undefined;
+  /** Hook events to install (from {@link AgentKind.hookEvents} for the agent's version). */
+  hookEvents: readonly string[];
+  /** The prompt as an argument, or undefined (given on stdin, or none when resuming). */
+  prompt: string | undefined;
 }
 
-/** What a headless agent's stream-json `result` line said. */
+/** How a headless run ended, as the agent reported it. */
 export interface AgentResult {
-  /** `success`, or the error subtype. */
+  /** `success`, or the agent's error kind (`error_max_turns`, `failed`...). */
   subtype: string;
   /** Whether the agent reported an error. */
   is_error: boolean;
   /** Conversation turns. */
   num_turns: number | null;
-  /** Cost in USD, when reported. */
+  /** The conversation's cost so far in USD, when reported (cumulative across resumes). */
   total_cost_usd: number | null;
+  /** What this run cost in USD, when reported. */
+  cost_usd: number | null;
+  /** This run's tokens, when reported. */
+  usage: TokenUsage | null;
   /** The conversation's id. */
   session_id: string | null;
+  /** Tool calls the agent's permission rules refused, as `Tool: input`. */
+  permission_denials: string[];
+  /** Error messages the agent reported. */
+  errors: string[];
+  /** The agent's final message (cut to 500 characters). */
+  text: string | null;
 }
 
-/** Reads the final `result` object from stream-json output lines (Claude Code's `--output-format stream-json`). */
-export function parseStreamResult(lines: readonly string[]): AgentResult | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!.trim();
+/** Token counts of one run. */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** One agent kind. */
+export interface AgentKind {
+  /** The `agent.kind` name. */
+  name: string;
+  /** The program `agent.command` defaults to for this kind. */
+  program: string;
+  /** Arguments prj adds to headless runs when `agent.headless_args` is not set (the permission mode). */
+  defaultHeadlessArgs: readonly string[];
+  /** Arguments prj adds to interactive launches when `agent.interactive_args` is not set. */
+  defaultInteractiveArgs: readonly string[];
+  /** Whether prj can give a new conversation its own id (so it is known before the agent starts). */
+  setsSessionId: boolean;
+  /** Whether a conversation can be continued by id. */
+  resumes: boolean;
+  /** The whole command line for a launch. */
+  argv(spec: LaunchSpec): string[];
+  /**
+   * The hook events to install for the agent's version (`--version` output), or an empty
+   * list for kinds without hooks. A version that does not know an event would stop at a
+   * dialog, so newer events go only to versions known to have them.
+   */
+  hookEvents(version: string | undefined): readonly string[];
+  /** Reads one hook payload (undefined for kinds without hooks, or a payload it does not know). */
+  readHook(payload: Record<string, unknown>): HookReading | undefined;
+  /** The screen rules. */
+  pane: PaneRules;
+  /** Reads a headless run's output lines; undefined when it printed no result. */
+  parseHeadless(lines: readonly string[]): AgentResult | undefined;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function jsonLines(lines: readonly string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
     if (!line.startsWith("{")) continue;
     try {
       const json = JSON.parse(line);
-      if (json?.type !== "result") continue;
-      return {
-        subtype: String(json.subtype ?? (json.is_error ? "error" : "success")),
-        is_error: json.is_error === true,
-        num_turns: typeof json.num_turns === "number" ? json.num_turns : null,
-        total_cost_usd: typeof json.total_cost_usd === "number" ? json.total_cost_usd : null,
-        session_id: typeof json.session_id === "string" ? json.session_id : null,
-      };
+      if (json && typeof json === "object" && !Array.isArray(json)) out.push(json);
     } catch { /* not JSON */ }
   }
+  return out;
+}
+
+/** `1.2.3` >= `1.2.0`, comparing the leading numbers of two version strings. */
+export function versionAtLeast(version: string | undefined, minimum: string): boolean {
+  const parse = (v: string) => (v.match(/\d+(\.\d+)*/)?.[0] ?? "").split(".").map(Number);
+  if (!version) return false;
+  const a = parse(version);
+  const b = parse(minimum);
+  if (a.length === 0 || Number.isNaN(a[0])) return false;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+function brief(value: unknown, max = 120): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claude Code (npm @anthropic-ai/claude-code)
+
+/** Hook events every Claude Code 2.x knows. */
+const CLAUDE_BASE_EVENTS = [
+  "SessionStart",
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PostToolUse",
+  "Notification",
+  "Stop",
+  "SessionEnd",
+  "PreCompact",
+] as const;
+/** The events of the pinned version (2.1.329) prj uses besides those: an older version shows a dialog for them. */
+const CLAUDE_NEW_EVENTS = ["PermissionRequest", "StopFailure"] as const;
+const CLAUDE_PINNED = "2.1.329";
+
+function claudeHook(p: Record<string, unknown>): HookReading | undefined {
+  const event = str(p.hook_event_name);
+  if (!event) return undefined;
+  const reading = (state: ReportedState | undefined, detail: string | null, background = false): HookReading => ({
+    event,
+    state,
+    detail,
+    sessionId: str(p.session_id),
+    transcriptPath: str(p.transcript_path),
+    background,
+  });
+  const tool = str(p.tool_name);
+  switch (event) {
+    case "SessionStart":
+      // `compact` keeps the conversation and happens while working; a new or resumed one starts idle.
+      return reading(p.source === "compact" ? undefined : "idle", `session ${str(p.source) ?? "start"}`);
+    case "UserPromptSubmit":
+    case "PostToolUse":
+    case "PreCompact":
+      return reading("working", tool);
+    case "PreToolUse":
+      // AskUserQuestion is a question to the user: the agent waits for the answer.
+      return tool === "AskUserQuestion" ? reading("waiting for input", "question") : reading("working", tool);
+    case "PermissionRequest":
+      return reading("waiting for input", tool === "AskUserQuestion" ? "question" : `permission: ${tool ?? "?"}`);
+    case "Notification": {
+      const type = str(p.notification_type) ?? "";
+      if (type === "permission_prompt" || type.startsWith("elicitation")) return reading("waiting for input", type);
+      // The reminder a minute after a turn ended: it waits for the next prompt, which is idle.
+      if (type === "idle_prompt") return reading("idle", type);
+      return reading(undefined, type || null);
+    }
+    case "Stop": {
+      const running = Array.isArray(p.background_tasks) &&
+        p.background_tasks.some((t) => (t as { status?: unknown })?.status === "running");
+      return running ? reading("working", "background task running", true) : reading("idle", "turn ended");
+    }
+    case "StopFailure":
+      return reading("idle", `error: ${str(p.error) ?? "unknown"}`);
+    case "SessionEnd":
+      // `/clear` ends one conversation and starts another in the same process.
+      return reading(p.reason === "clear" ? undefined : "exited", `session end: ${str(p.reason) ?? "?"}`);
+    default:
+      return reading(undefined, null);
+  }
+}
+
+function claudeDenial(d: unknown): string {
+  const denial = d as { tool_name?: unknown; tool_input?: Record<string, unknown> };
+  const input = denial.tool_input ?? {};
+  const what = input.command ?? input.file_path ?? input.path ?? input.url ?? input;
+  return `${str(denial.tool_name) ?? "?"}: ${brief(what)}`;
+}
+
+function parseClaude(lines: readonly string[]): AgentResult | undefined {
+  const events = jsonLines(lines);
+  const results = events.filter((e) => e.type === "result");
+  const last = results.at(-1);
+  if (!last) return undefined;
+  // A run with a background subagent prints a result per turn: the last one is final, the costs add up.
+  let cost: number | null = null;
+  const usage: TokenUsage = {
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  };
+  let perRun = false;
+  for (const r of results) {
+    const since = r.model_usage_since_last_result;
+    if (!since || typeof since !== "object") continue;
+    perRun = true;
+    for (const m of Object.values(since as Record<string, Record<string, unknown>>)) {
+      cost = (cost ?? 0) + (num(m.costUSD) ?? 0);
+      usage.input_tokens += num(m.inputTokens) ?? 0;
+      usage.output_tokens += num(m.outputTokens) ?? 0;
+      usage.cache_read_input_tokens += num(m.cacheReadInputTokens) ?? 0;
+      usage.cache_creation_input_tokens += num(m.cacheCreationInputTokens) ?? 0;
+    }
+  }
+  const u = last.usage as Record<string, unknown> | undefined;
+  const denials = results.flatMap((r) => (Array.isArray(r.permission_denials) ? r.permission_denials : []));
+  const errors = Array.isArray(last.errors) ? last.errors.map((e) => brief(e, 300)) : [];
+  if (typeof last.api_error_status === "number") errors.push(`API error ${last.api_error_status}`);
+  // An API error ends `success` with is_error: its terminal reason says more.
+  const subtype = str(last.subtype) ?? "success";
+  return {
+    subtype: last.is_error === true && subtype === "success" ? str(last.terminal_reason) ?? "error" : subtype,
+    is_error: last.is_error === true,
+    num_turns: num(last.num_turns),
+    total_cost_usd: num(last.total_cost_usd),
+    cost_usd: perRun ? cost : num(last.total_cost_usd),
+    usage: perRun ? usage : u
+      ? {
+        input_tokens: num(u.input_tokens) ?? 0,
+        output_tokens: num(u.output_tokens) ?? 0,
+        cache_read_input_tokens: num(u.cache_read_input_tokens) ?? 0,
+        cache_creation_input_tokens: num(u.cache_creation_input_tokens) ?? 0,
+      }
+      : null,
+    session_id: str(last.session_id),
+    permission_denials: [...new Set(denials.map(claudeDenial))],
+    errors,
+    text: str(last.result)?.slice(0, 500) ?? null,
+  };
+}
+
+const claude: AgentKind = {
+  name: "claude",
+  program: "claude",
+  // Headless: edits and plain file commands in the worktree without asking (nothing else:
+  // `auto` needs the vendor's classifier, `bypassPermissions` refuses to run as root), and
+  // the git commands a task ends with. See the README's "Permissions of headless agents".
+  defaultHeadlessArgs: [
+    "--permission-mode",
+    "acceptEdits",
+    "--allowedTools",
+    "Bash(git add:*)",
+    "Bash(git commit:*)",
+    "Bash(git status:*)",
+    "Bash(git diff:*)",
+  ],
+  // Interactive: Claude Code's own default (the user answers its questions in the session).
+  defaultInteractiveArgs: [],
+  setsSessionId: true,
+  resumes: true,
+  argv(spec) {
+    const argv = [...spec.base, ...spec.extra];
+    if (spec.model) argv.push(spec.model.flag, spec.model.name);
+    if (spec.hookCommand !== undefined && spec.hookEvents.length > 0) {
+      const hook = [{ hooks: [{ type: "command", command: spec.hookCommand }] }];
+      // Flag settings outrank project and local settings: a project's `disableAllHooks` cannot silence prj.
+      const settings = { disableAllHooks: false, hooks: Object.fromEntries(spec.hookEvents.map((e) => [e, hook])) };
+      argv.push("--settings", JSON.stringify(settings));
+    }
+    if (spec.resumeId) argv.push("--resume", spec.resumeId);
+    else if (spec.sessionId) argv.push("--session-id", spec.sessionId);
+    if (spec.headless) argv.push("-p", "--output-format", "stream-json", "--verbose");
+    if (spec.prompt !== undefined) argv.push(spec.prompt);
+    return argv;
+  },
+  hookEvents(version) {
+    return versionAtLeast(version, CLAUDE_PINNED) ? [...CLAUDE_BASE_EVENTS, ...CLAUDE_NEW_EVENTS] : CLAUDE_BASE_EVENTS;
+  },
+  readHook: claudeHook,
+  pane: {
+    tail: 3,
+    // The footers of every dialog (trust, API key, settings, permission questions, AskUserQuestion).
+    // Note that each says "Esc to cancel": only the prompt box's lower-case "esc to interrupt" means busy.
+    waiting: [
+      /Enter to confirm · Esc to cancel/,
+      /Esc to cancel · Tab to amend/,
+      /Enter to select · .* · Esc to cancel/,
+    ],
+    working: [/esc to interrupt/],
+    busyMarker: true,
+  },
+  parseHeadless: parseClaude,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Any other program: no hooks, no conversation ids; a few common prompts on screen.
+
+const generic: AgentKind = {
+  name: "generic",
+  program: "claude",
+  defaultHeadlessArgs: [],
+  defaultInteractiveArgs: [],
+  setsSessionId: false,
+  resumes: false,
+  argv(spec) {
+    const argv = [...spec.base, ...spec.extra];
+    if (spec.model) argv.push(spec.model.flag, spec.model.name);
+    if (spec.prompt !== undefined) argv.push(spec.prompt);
+    return argv;
+  },
+  hookEvents: () => [],
+  readHook: () => undefined,
+  pane: {
+    tail: 5,
+    waiting: [/\[y\/n\]/i, /\(y\/n\)/i, /press enter/i],
+    working: [],
+    busyMarker: false,
+  },
+  parseHeadless: () => undefined,
+};
+
+/** The known kinds. */
+export const AGENT_KINDS: Readonly<Record<string, AgentKind>> = { claude, generic };
+
+/** The names `agent.kind` accepts. */
+export const AGENT_KIND_NAMES: readonly string[] = Object.keys(AGENT_KINDS);
+
+/** The kind for a config value (an unknown name is `generic`). */
+export function agentKind(name: string): AgentKind {
+  return AGENT_KINDS[name] ?? generic;
+}
+
+/**
+ * Why a headless run is not a success, or undefined when it is: an exit code other than 0,
+ * an error the agent reported, or tool calls its permission rules refused (Claude Code ends
+ * such a run `success` with exit 0 although the work was not done).
+ *
+ * @param exitCode the agent's exit code
+ * @param result what it reported
+ * @param stderrTail its last lines on stderr, for the message
+ */
+export function headlessFailure(
+  exitCode: number,
+  result: AgentResult | undefined,
+  stderrTail: readonly string[] = [],
+): string | undefined {
+  const tail = stderrTail.length > 0 ? `: ${stderrTail.join(" | ")}` : "";
+  if (result?.is_error || (result && result.subtype !== "success")) {
+    const why = result.errors.length > 0
+      ? ` (${result.errors.join("; ")})`
+      : result.text
+      ? ` (${brief(result.text)})`
+      : "";
+    return `agent reported an error: ${result.subtype}${why}`;
+  }
+  if (result && result.permission_denials.length > 0) {
+    return `agent was refused ${result.permission_denials.length} tool call(s): ${
+      result.permission_denials.join("; ")
+    }; allow them in agent.headless_args (e.g. --allowedTools) in .prj/config.yaml`;
+  }
+  if (exitCode !== 0) return `agent exited with code ${exitCode}${tail}`;
   return undefined;
 }

@@ -1,13 +1,23 @@
-/** The coding agent's command line: program, arguments, model and prompt, from config. */
+/**
+ * Starting the coding agent: its command line (program, arguments, model, prompt, hooks and
+ * conversation id, as its kind wants them), and an interactive launch in a tmux session that
+ * is checked to have started. Headless runs are in `headless.ts`.
+ */
 import * as path from "node:path";
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
-import { type ProgramExit, runStreaming } from "../util/process.ts";
+import { insertLaunch } from "../state/launches.ts";
+import { exists } from "../util/fs.ts";
+import { PrjError } from "../util/errors.ts";
 import { shellQuote } from "../util/shell.ts";
-import { agentKind, type AgentResult, parseStreamResult } from "./kinds.ts";
-import { finishLaunch, recordLaunch } from "./fleet/record.ts";
-import { setLaunchProcess } from "../state/launches.ts";
-import { processStartTime } from "../util/liveness.ts";
+import { sendLine } from "../workspace/sessions.ts";
+import { tmuxMaybe } from "../workspace/tmux.ts";
+import { paneSays } from "./fleet/classify.ts";
+import { eventsDir, hookCommand, readHookEvents } from "./hook_events.ts";
+import { type AgentKind, agentKind } from "./kinds.ts";
+import { assertNoLiveAgent, launchFiles, readExitFile } from "./headless.ts";
+
+export { type HeadlessOutcome, runHeadlessAgent } from "./headless.ts";
 
 /** How to start the agent. */
 export interface AgentInvocation {
@@ -17,119 +27,164 @@ export interface AgentInvocation {
   stdin: string | undefined;
 }
 
-/** The agent program and fixed arguments from config (a string is split on spaces; `./x` is relative to the project). */
+/**
+ * The absolute path of a program: `./x` and `../x` relative to the project, a name looked up
+ * on prj's own PATH (a tmux login shell may reset PATH, so sessions get the absolute path).
+ *
+ * @throws {PrjError} when it is not found
+ */
+export function resolveProgram(project: Project, program: string): string {
+  if (program.includes("/")) {
+    const file = path.resolve(project.root, program);
+    if (isExecutable(file)) return file;
+    throw new PrjError(`Agent program "${program}" is not an executable file (looked at "${file}")`, {
+      hint: "set agent.command in .prj/config.yaml",
+    });
+  }
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
+    const file = path.resolve(dir, program);
+    if (isExecutable(file)) return file;
+  }
+  throw new PrjError(
+    `agent command "${program}" not found; install it or set agent.command in .prj/config.yaml (prj looks it up on its own PATH)`,
+  );
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    const info = Deno.statSync(file);
+    return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+  } catch {
+    return false;
+  }
+}
+
+/** The agent program (absolute) and fixed arguments from config. */
 export function agentBaseArgv(project: Project): string[] {
-  const command = project.config.agent.command;
+  const kind = agentKind(project.config.agent.kind);
+  const command = project.config.agent.command ?? kind.program;
   const argv = Array.isArray(command) ? [...command] : command.trim().split(/\s+/);
-  if (argv[0]!.startsWith("./") || argv[0]!.startsWith("../")) argv[0] = path.resolve(project.root, argv[0]!);
+  argv[0] = resolveProgram(project, argv[0]!);
   return [...argv, ...project.config.agent.args];
 }
 
-/**
- * Builds the agent's command line for a prompt.
- *
- * @param project the project (its `agent:` config)
- * @param prompt the rendered prompt text
- * @param promptFile where the prompt was written
- * @param model the model, if any (passed with `agent.model_flag`)
- * @param extra arguments of the agent's kind (session id, headless output), before the prompt
- */
-export function agentInvocation(
-  project: Project,
-  prompt: string,
-  promptFile: string,
-  model: string | undefined,
-  extra: readonly string[] = [],
-): AgentInvocation {
-  const argv = agentBaseArgv(project);
-  if (model && project.config.agent.model_flag) argv.push(project.config.agent.model_flag, model);
-  argv.push(...extra);
-  const mode = project.config.agent.prompt_mode;
-  if (mode === "argument") argv.push(prompt);
-  else if (mode === "file") argv.push(promptFile);
-  return { argv, stdin: mode === "stdin" ? prompt : undefined };
+const versions = new Map<string, string | undefined>();
+
+/** The agent program's `--version` output (once per program and process), for the hook events it knows. */
+function programVersion(program: string): string | undefined {
+  if (!versions.has(program)) {
+    let version: string | undefined;
+    try {
+      const out = new Deno.Command(program, { args: ["--version"], stdin: "null", stdout: "piped", stderr: "null" })
+        .outputSync();
+      version = out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    } catch {
+      version = undefined;
+    }
+    versions.set(program, version);
+  }
+  return versions.get(program);
 }
 
-export { shellQuote };
-
-/**
- * The folder for what prj executes or reads back for one agent launch (the launcher script,
- * the prompt the agent reads, its exit code): `.prj/launch/<id>/`. It is never in a step's
- * grant (unlike the run's artifacts), so no step can change what the session runs.
- *
- * @param project the project
- * @param id unique per launch (the run id and step index, or the resumed launch)
- */
-export async function launchDir(project: Project, id: string): Promise<string> {
-  const dir = path.join(project.prjDir, "launch", id);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
-/**
- * Writes the script prj types into a tmux session to start the agent: it enters the
- * worktree, exports the environment, runs the agent (the prompt read from its file, so
- * nothing is quoted through tmux), and records the agent's exit code in `exitFile`; the
- * session's shell stays after the agent exits.
- */
-export async function writeLauncher(
-  file: string,
-  launch: {
-    cwd: string;
-    env: Record<string, string>;
-    invocation: AgentInvocation;
-    prompt?: string;
-    promptFile?: string;
-    exitFile: string;
-  },
-): Promise<void> {
-  const { invocation, prompt, promptFile } = launch;
-  const run = invocation.stdin !== undefined && promptFile
-    ? `${invocation.argv.map(shellQuote).join(" ")} < ${shellQuote(promptFile)}`
-    : invocation.argv.map((
-      a,
-    ) => (prompt !== undefined && promptFile && a === prompt ? `"$(cat ${shellQuote(promptFile)})"` : shellQuote(a)))
-      .join(" ");
-  const lines = [
-    "#!/bin/sh",
-    `cd ${shellQuote(launch.cwd)} || exit 1`,
-    ...Object.entries(launch.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    `rm -f ${shellQuote(launch.exitFile)}`,
-    run,
-    `echo $? > ${shellQuote(launch.exitFile)}`,
-  ];
-  await Deno.writeTextFile(file, lines.join("\n") + "\n", { mode: 0o755 });
-}
-
-/** The agent's command line for this run, with the arguments of its kind. */
+/** The agent's command line for one launch, with the arguments of its kind. */
 export interface PreparedAgent {
   /** The `agent.kind` name. */
   kind: string;
-  /** The conversation id prj gave it (kinds that take one), for `prj agent resume`. */
+  /** The conversation id: the one prj gave a new conversation, or the one resumed; null when unknown yet. */
   sessionId: string | null;
   /** How to start it. */
   invocation: AgentInvocation;
-  /** The argv with the prompt shown as `<prompt>`, for logs. */
+  /** The argv with the prompt shown as `<prompt>` and hook settings as `<hooks>`, for logs. */
   display: string[];
+  /** The launch's folder under `.prj/launch/` (hook events, pid, exit code, headless output). */
+  launchDir: string;
+  /** Whether it runs headless. */
+  headless: boolean;
+  /** Where the prompt was written (`prompt_mode` `stdin` and `file` read it). */
+  promptFile: string | undefined;
 }
 
 /**
- * Prepares the agent's command line: the configured program and model, a session id of
- * prj's own where the kind takes one, and the kind's headless arguments (stream-json).
+ * The folder for what prj executes or reads back for one agent launch (the launcher script,
+ * the prompt the agent reads, its pid and exit code, its hook events and headless output):
+ * `.prj/launch/<id>/`. It is never in a step's grant (unlike the run's artifacts), so no step
+ * can change what the session runs or forge what the agent reports.
+ *
+ * @param project the project
+ * @param id unique per launch (the run id and step index, or one made up)
+ */
+export function launchDir(project: Project, id: string = newLaunchId()): string {
+  const dir = path.join(project.prjDir, "launch", id);
+  Deno.mkdirSync(eventsDir(dir), { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+function newLaunchId(): string {
+  return `agent-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Prepares the agent's command line: the configured program (by absolute path) and model,
+ * `agent.interactive_args` or `agent.headless_args` (else the kind's defaults), hooks that
+ * report to the launch's folder, a conversation id of prj's own where the kind takes one (or
+ * the one to resume), and the prompt as `agent.prompt_mode` says.
+ *
+ * @throws {PrjError} when the agent program is not found
  */
 export function prepareAgent(
   project: Project,
-  launch: { prompt: string; promptFile: string; model: string | undefined; headless: boolean },
+  launch: {
+    prompt?: string | undefined;
+    promptFile?: string | undefined;
+    model: string | undefined;
+    headless: boolean;
+    resumeId?: string | undefined;
+    launchId?: string | undefined;
+  },
 ): PreparedAgent {
-  const kind = agentKind(project.config.agent.kind);
-  const sessionId = kind.sessionIdArgs ? crypto.randomUUID() : null;
-  const extra = [...(sessionId ? kind.sessionIdArgs!(sessionId) : []), ...(launch.headless ? kind.headlessArgs : [])];
-  const invocation = agentInvocation(project, launch.prompt, launch.promptFile, launch.model, extra);
+  const config = project.config.agent;
+  const kind = agentKind(config.kind);
+  const base = agentBaseArgv(project);
+  const dir = launchDir(project, launch.launchId);
+  const extra = launch.headless
+    ? config.headless_args ?? [...kind.defaultHeadlessArgs]
+    : config.interactive_args ?? [...kind.defaultInteractiveArgs];
+  // Hooks only for events the installed version knows (an unknown one stops it at a dialog). Only
+  // the kind's own program is asked its version; for another one (a wrapper) the oldest set is safe.
+  const ownProgram = path.basename(base[0]!) === kind.program;
+  const hookEvents = kind.hookEvents(ownProgram ? programVersion(base[0]!) : undefined);
+  const sessionId = launch.resumeId ?? (kind.setsSessionId ? crypto.randomUUID() : null);
+  const mode = config.prompt_mode;
+  const prompt = launch.prompt === undefined
+    ? undefined
+    : mode === "argument"
+    ? launch.prompt
+    : mode === "file"
+    ? launch.promptFile
+    : undefined;
+  const argv = kind.argv({
+    base,
+    extra,
+    model: launch.model && config.model_flag ? { flag: config.model_flag, name: launch.model } : undefined,
+    headless: launch.headless,
+    sessionId: launch.resumeId ? undefined : sessionId ?? undefined,
+    resumeId: launch.resumeId,
+    hookCommand: hookEvents.length > 0 ? hookCommand(eventsDir(dir)) : undefined,
+    hookEvents,
+    prompt,
+  });
+  const settings = argv.indexOf("--settings");
   return {
-    kind: project.config.agent.kind,
+    kind: kind.name,
     sessionId,
-    invocation,
-    display: invocation.argv.map((a) => (a === launch.prompt ? "<prompt>" : a)),
+    invocation: { argv, stdin: mode === "stdin" && launch.prompt !== undefined ? launch.prompt : undefined },
+    display: argv.map((
+      a,
+      i,
+    ) => (a === launch.prompt ? "<prompt>" : i === settings + 1 && settings >= 0 ? "<hooks>" : a)),
+    launchDir: dir,
+    headless: launch.headless,
+    promptFile: launch.promptFile,
   };
 }
 
@@ -152,60 +207,146 @@ export function agentEnv(
   };
 }
 
-/** How a headless agent ended. */
-export interface HeadlessOutcome {
-  /** Its exit (and whether prj stopped it). */
-  exit: ProgramExit;
-  /** Its stream-json `result`, when it printed one. */
-  result: AgentResult | undefined;
+/**
+ * Writes the script prj types into a tmux session to start the agent: it enters the
+ * worktree, sets prj's PATH (a login shell may have reset it) and the environment, checks
+ * the program, runs the agent (the prompt read from its file, so nothing is quoted through
+ * tmux) recording its pid, and records its exit code; the session's shell stays after the
+ * agent exits.
+ */
+export async function writeLauncher(
+  file: string,
+  launch: {
+    cwd: string;
+    env: Record<string, string>;
+    invocation: AgentInvocation;
+    prompt?: string | undefined;
+    promptFile?: string | undefined;
+    pidFile: string;
+    exitFile: string;
+  },
+): Promise<void> {
+  const { invocation, prompt, promptFile } = launch;
+  const program = invocation.argv[0]!;
+  const args = invocation.argv.map((a) =>
+    prompt !== undefined && promptFile && a === prompt ? `"$(cat ${shellQuote(promptFile)})"` : shellQuote(a)
+  ).join(" ");
+  const input = invocation.stdin !== undefined && promptFile ? ` < ${shellQuote(promptFile)}` : "";
+  const exit = shellQuote(launch.exitFile);
+  const lines = [
+    "#!/bin/sh",
+    `cd ${shellQuote(launch.cwd)} || exit 1`,
+    `export PATH=${shellQuote(Deno.env.get("PATH") ?? "/usr/bin:/bin")}`,
+    ...Object.entries(launch.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    `rm -f ${exit} ${shellQuote(launch.pidFile)}`,
+    `if [ ! -x ${shellQuote(program)} ]; then`,
+    `  echo "prj: cannot start the agent: ${program.replace(/["\\$`]/g, "\\$&")} is not an executable file" >&2`,
+    `  echo 127 > ${exit}; exit 127`,
+    "fi",
+    // The inner shell records its pid and becomes the agent (exec keeps the pid).
+    `sh -c 'echo $$ > "$0"; exec "$@"' ${shellQuote(launch.pidFile)} ${args}${input}`,
+    `echo $? > ${exit}`,
+  ];
+  await Deno.writeTextFile(file, lines.join("\n") + "\n", { mode: 0o700 });
 }
 
+/** The last non-empty lines of a session's pane. */
+export async function paneTail(session: string, n = 6): Promise<string[]> {
+  const text = await tmuxMaybe(["capture-pane", "-p", "-J", "-t", `=${session}:`]);
+  return (text ?? "").split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "").slice(-n);
+}
+
+/** How long the session's shell may take to run the launcher. */
+const START_TIMEOUT_MS = 15_000;
+/** An agent that exits this soon after it started failed to start (bad flag, missing program, id in use). */
+const EARLY_EXIT_MS = 1_500;
+
 /**
- * Runs a prepared agent to completion in `cwd`, recording the launch in the fleet (so
- * `prj fleet` shows it working, then exited) with its stream-json result.
+ * Starts a prepared agent in a tmux session: types the launcher into the session, records
+ * the launch for the fleet, and checks that the agent started in the session's own
+ * environment (it ran and did not exit at once).
+ *
+ * @returns the launch's id
+ * @throws {PrjError} when another agent works in the worktree, when the session did not run
+ *   the launcher, or when the agent exited at once (with its exit code and last lines)
  */
-export async function runHeadlessAgent(
+export async function launchInSession(
+  project: Project,
   store: Store,
   agent: PreparedAgent,
-  run: {
+  launch: {
+    session: string;
     cwd: string;
     env: Record<string, string>;
     model: string | undefined;
     runId: string | null;
-    worktree: { name: string; branch: string } | null;
-    timeoutMs: number | undefined;
-    signal?: AbortSignal | undefined;
-    onLine: (line: string, stream: "stdout" | "stderr") => void;
+    worktree: { name: string; branch: string | null; path: string } | null;
+    prompt?: string | undefined;
   },
-): Promise<HeadlessOutcome> {
-  const launchId = recordLaunch(store, {
-    runId: run.runId,
-    worktree: run.worktree?.name ?? null,
-    worktreePath: run.cwd,
-    branch: run.worktree?.branch ?? null,
-    session: null,
+): Promise<number> {
+  const worktreePath = launch.worktree?.path ?? launch.cwd;
+  assertNoLiveAgent(store, worktreePath);
+  const files = launchFiles(agent.launchDir);
+  const script = path.join(agent.launchDir, "agent.sh");
+  await writeLauncher(script, {
+    cwd: launch.cwd,
+    env: launch.env,
+    invocation: agent.invocation,
+    prompt: launch.prompt,
+    promptFile: agent.promptFile,
+    pidFile: files.pid,
+    exitFile: files.exit,
+  });
+  const id = insertLaunch(store, {
+    runId: launch.runId,
+    worktree: launch.worktree?.name ?? null,
+    worktreePath,
+    branch: launch.worktree?.branch ?? null,
+    session: launch.session,
     kind: agent.kind,
-    model: run.model ?? null,
+    model: launch.model ?? null,
     agentSessionId: agent.sessionId,
-    headless: true,
-    exitFile: null,
+    headless: false,
+    launchDir: agent.launchDir,
+    exitFile: files.exit,
   });
-  const stdout: string[] = [];
-  const exit = await runStreaming(agent.invocation.argv, {
-    cwd: run.cwd,
-    env: { ...Deno.env.toObject(), ...run.env },
-    timeoutMs: run.timeoutMs,
-    onLine: (line, stream) => {
-      if (stream === "stdout") stdout.push(line);
-      run.onLine(line, stream);
-    },
-    ...(run.signal ? { signal: run.signal } : {}),
-    ...(agent.invocation.stdin !== undefined ? { stdin: agent.invocation.stdin } : {}),
-    // The agent's own pid (it leads its process group), so a runner restarted after a crash finds it alive.
-    onSpawn: (pid) => setLaunchProcess(store, launchId, pid, processStartTime(pid) ?? null),
-  });
-  // The final stream-json `result` says how it went: success or error, turns, cost, session id.
-  const result = parseStreamResult(stdout);
-  finishLaunch(store, launchId, exit.code, result);
-  return { exit, result };
+  await sendLine(launch.session, `sh ${shellQuote(script)}`, { project: project.root, worktreePath });
+  await checkStarted(agent, launch.session, files);
+  return id;
+}
+
+async function checkStarted(agent: PreparedAgent, session: string, files: { pid: string; exit: string }) {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const kind: AgentKind = agentKind(agent.kind);
+  const started = Date.now();
+  while (!exists(files.pid) && readExitFile(files.exit) === undefined) {
+    if (Date.now() - started > START_TIMEOUT_MS) {
+      throw new PrjError(
+        `The agent did not start in tmux session "${session}" within ${START_TIMEOUT_MS / 1000}s; its pane shows: ${
+          (await paneTail(session)).join(" | ")
+        }`,
+      );
+    }
+    await sleep(50);
+  }
+  const running = Date.now();
+  while (Date.now() - running < EARLY_EXIT_MS) {
+    const code = readExitFile(files.exit);
+    // A quick exit 0 is an agent that did its work (a script); another code is one that could not start.
+    if (code === 0) return;
+    if (code !== undefined) {
+      throw new PrjError(
+        `The agent exited at once with code ${code} in tmux session "${session}": ${
+          (await paneTail(session)).join(" | ")
+        }`,
+        {
+          hint: `check agent.command and its arguments in .prj/config.yaml; the command line is in ${agent.launchDir}`,
+        },
+      );
+    }
+    // Up and talking (a hook reported) or waiting at a dialog: it started.
+    if (readHookEvents(eventsDir(agent.launchDir)).length > 0) return;
+    if (paneSays((await paneTail(session, kind.pane.tail)).join("\n"), kind.pane) === "waiting") return;
+    await sleep(100);
+  }
 }

@@ -41,5 +41,14 @@ export { TaskQueue } from "./tasks/queue.ts";
 export type { TaskEvent } from "../state/tasks.ts";
 export { HeadlessPmClient, type HeadlessPmOptions } from "./tasks/headless_pm.ts";
 export { type AgentEvent, type AgentRunOptions, type AgentRunSummary, type HookDecision, runAgent } from "./runner.ts";
-export { type AgentState, type FleetRow, sampleFleet, type StateChange, stateLabel } from "./fleet/sample.ts";
-export type { AgentResult } from "./kinds.ts";
+export {
+  type AgentState,
+  type FleetRow,
+  sampleFleet,
+  type StateChange,
+  stateLabel,
+  type StateSource,
+} from "./fleet/sample.ts";
+export type { AgentResult, TokenUsage } from "./kinds.ts";
+export { findLiveAgent, type HeadlessOutcome, waitForAgent } from "./headless.ts";
+export { resumeAgent, type Resumed, resumeLaunch } from "./fleet/resume.ts";

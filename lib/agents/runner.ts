@@ -518,7 +518,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           const prepared = prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });
           const exit = await step(`agent-attempt-${attempt}`, async (log) => {
             log(`$ ${prepared.display.join(" ")}`);
-            const { exit } = await runHeadlessAgent(store, prepared, {
+            const { exit, failure } = await runHeadlessAgent(store, prepared, {
               cwd: worktree.path,
               env: {
                 ...agentEnv(project, { worktree: worktree.path, port: worktree.port, model, promptFile }),
@@ -534,7 +534,8 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
               onLine: (line) => log(line),
             });
             if (exit.stopped === "cancelled") throw new PrjError("the runner was stopped");
-            return exit;
+            // Exit 0 is not enough: an error the agent reported or refused tool calls mean no work done.
+            return { ...exit, failure };
           }).catch((error) => ({ code: -1, stopped: undefined, error: (error as Error).message }));
           if (stopped()) break;
           if ("error" in exit) {
@@ -548,11 +549,11 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
             emit("agent", "agent timed out", lastError);
             continue;
           }
-          if (exit.code !== 0) {
+          if (exit.code !== 0 || exit.failure) {
             failures++;
             setAgentLockAttempts(store, agentId, failures);
-            lastError = `agent exited with code ${exit.code}`;
-            emit("agent", "agent crashed; retrying on the same task", lastError);
+            lastError = exit.failure ?? `agent exited with code ${exit.code}`;
+            emit("agent", exit.code !== 0 ? "agent crashed; retrying on the same task" : "agent failed", lastError);
             continue;
           }
           success = true;

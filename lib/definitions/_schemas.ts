@@ -90,8 +90,10 @@ export const CommandFileSchema = z.strictObject({
 });
 
 const AgentConfigSchema = z.strictObject({
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).default("claude"),
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
   args: z.array(z.string()).default([]),
+  interactive_args: z.array(z.string()).optional(),
+  headless_args: z.array(z.string()).optional(),
   model_flag: z.string().default("--model"),
   prompt_mode: z.enum(["argument", "stdin", "file"]).default("argument"),
   model: z.string().optional(),
@@ -102,7 +104,7 @@ const AgentConfigSchema = z.strictObject({
     principal: z.string().optional(),
   }).default({}),
   timeout: Seconds.optional(),
-  kind: z.string().default("claude"),
+  kind: z.enum(["claude", "codex", "gemini", "generic"]).default("claude"),
 });
 
 const WorktreeConfigSchema = z.strictObject({

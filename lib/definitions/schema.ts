@@ -135,10 +135,14 @@ export interface CommandSource {
 
 /** The `agent:` section of config. */
 export interface AgentConfig {
-  /** The agent program (a string is split on spaces). */
-  command: string | string[];
-  /** Fixed arguments. */
+  /** The agent program (a string is split on spaces; default: the kind's program, e.g. `claude`). */
+  command?: string | string[] | undefined;
+  /** Fixed arguments, for every launch. */
   args: string[];
+  /** Arguments for launches in a tmux session (default: the kind's, none for Claude Code). */
+  interactive_args?: string[] | undefined;
+  /** Arguments for headless runs (default: the kind's permission mode, e.g. Claude Code's `acceptEdits`). */
+  headless_args?: string[] | undefined;
   /** How the model is passed (`--model`). */
   model_flag: string;
   /** How the prompt is given: as the last argument, on stdin, or as a file path. */
@@ -151,8 +155,8 @@ export interface AgentConfig {
   models: { junior?: string | undefined; senior?: string | undefined; principal?: string | undefined };
   /** Seconds a headless agent may run. */
   timeout?: number | undefined;
-  /** The agent kind (`claude` or `generic`): its session ids, headless output and screen rules. */
-  kind: string;
+  /** The agent kind: its command line, hooks, headless output, conversation ids and screen rules. */
+  kind: "claude" | "codex" | "gemini" | "generic";
 }
 
 /** The `worktree:` section of config. */

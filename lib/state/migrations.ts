@@ -1,7 +1,7 @@
 /** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Migration `v` takes a database from version `v` to `v + 1`. */
 export const MIGRATIONS: readonly string[] = [
@@ -156,5 +156,27 @@ export const MIGRATIONS: readonly string[] = [
      at TEXT NOT NULL,
      state TEXT NOT NULL,
      detail TEXT
+   );`,
+  // v4: agents report their state through hooks (stored per launch, with each change's source),
+  // and an agent's own process (pid, start time, process group) is recorded, headless or not
+  `ALTER TABLE agent_launches ADD COLUMN launch_dir TEXT;
+   ALTER TABLE agent_launches ADD COLUMN state_source TEXT;
+   ALTER TABLE agent_launches ADD COLUMN hook_state TEXT;
+   ALTER TABLE agent_launches ADD COLUMN hook_at TEXT;
+   ALTER TABLE agent_launches ADD COLUMN hook_detail TEXT;
+   ALTER TABLE agent_launches ADD COLUMN hook_background INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE agent_launches ADD COLUMN transcript_path TEXT;
+   ALTER TABLE agent_state_events ADD COLUMN source TEXT;
+   CREATE INDEX agent_launches_worktree ON agent_launches(worktree_path);
+   CREATE TABLE agent_hook_events (
+     id INTEGER PRIMARY KEY,
+     launch_id INTEGER NOT NULL REFERENCES agent_launches(id) ON DELETE CASCADE,
+     key TEXT NOT NULL,
+     at TEXT NOT NULL,
+     event TEXT NOT NULL,
+     state TEXT,
+     session_id TEXT,
+     detail TEXT,
+     UNIQUE (launch_id, key)
    );`,
 ];

@@ -1,54 +1,95 @@
 /**
  * The fleet's state rules, as one pure function: what an agent is doing, from what prj
- * observed of it (its process or session, its screen, its exit file, when its screen last
- * changed) and the screen rules of its kind.
+ * observed of it. The agent's own word (its hooks) comes first; its process says whether it
+ * runs at all (never its screen); the screen rules of its kind fill in what no hook tells
+ * (dialogs before the session starts, an Esc, a "No") and correct a hook state that the
+ * screen no longer shows.
  */
-import type { AgentKind } from "../kinds.ts";
+import type { HookReading, PaneRules } from "../kinds.ts";
 
 /** An agent's state. */
 export type AgentState = "working" | "waiting for input" | "idle" | "exited" | "gone";
 
+/** Where a state was read: the agent's hooks or output, its process, or its screen. */
+export type StateSource = "hook" | "process" | "pane";
+
+/** A hook reading with its time. */
+export interface TimedHook extends Pick<HookReading, "state" | "background" | "detail"> {
+  /** When the hook ran (ms since the epoch). */
+  at: number;
+}
+
 /** What prj saw of one agent at one moment. */
 export type Observation =
   | {
-    /** A headless agent, run by a prj process. */
+    /** A headless agent, run as a process of its own. */
     headless: true;
-    /** The exit code prj recorded, once it ended. */
+    /** The exit code recorded for it, once it ended. */
     exitCode: number | null;
-    /** Whether the prj process running it is alive. */
-    runnerAlive: boolean;
+    /** Whether its process is running (by pid and start time). */
+    alive: boolean;
   }
   | {
     /** An agent in a tmux session. */
     headless: false;
     /** Whether its session (and worktree) still exist. */
     present: boolean;
+    /**
+     * Its process: `running`, `ended`, or `starting` when the launcher has not yet recorded
+     * it (the session's shell has not run the launcher).
+     */
+    process: "running" | "ended" | "starting";
+    /** The exit code the launcher recorded (or tmux's, for a dead pane), once it ended. */
+    exitCode: number | null;
     /** The visible text of its pane. */
     screen: string;
-    /** What the launcher wrote to the exit file, if it exists. */
-    exitText: string | undefined;
-    /** Milliseconds since the screen last changed. */
+    /** Milliseconds since the pane last printed anything. */
     quietMs: number;
+    /** The latest state its hooks reported, if any. */
+    hook: TimedHook | undefined;
+    /** Now (ms since the epoch). */
+    now: number;
   };
 
+/** The state read from an observation. */
+export interface Classified {
+  state: AgentState;
+  /** Where it was read. */
+  source: StateSource;
+  /** The exit code, for `exited` (null when unknown). */
+  exitCode: number | null;
+  /** When the state began, when the source says (a hook's time); otherwise undefined (now, if it changed). */
+  at?: number;
+}
+
 /**
- * Which screen rule matches last: the latest line that matches a rule wins, so a
- * permission prompt scrolled above newer "esc to interrupt" lines has been answered.
+ * A reported `working` or `waiting for input` that the screen does not show any more is
+ * believed for this long: no hook fires for an Esc, a "No" to a permission question or a
+ * cancelled question, so after this the screen (idle) wins.
+ */
+export const HOOK_GRACE_MS = 3000;
+
+/**
+ * What the bottom of a pane says, by the kind's rules: waiting for input, working, or
+ * nothing (undefined).
  *
  * @param screen the pane's text
- * @param kind the agent kind's rules
- * @returns `waiting`, `working`, or undefined when no rule matches the last 15 non-empty lines
+ * @param rules the kind's screen rules
+ * @example
+ * ```ts
+ * import { agentKind } from "../kinds.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const footer = "────\n❯ \n────\n  ⏸ manual mode on · esc to interrupt\n";
+ * assert.equal(paneSays(footer, agentKind("claude").pane), "working");
+ * assert.equal(paneSays("❯ 1. Yes\n\nEsc to cancel · Tab to amend\n", agentKind("claude").pane), "waiting");
+ * ```
  */
-export function screenSays(
-  screen: string,
-  kind: Pick<AgentKind, "waiting" | "working">,
-): "waiting" | "working" | undefined {
-  const tail = screen.split("\n").filter((x) => x.trim() !== "").slice(-15);
-  const lastMatch = (rules: RegExp[]) => tail.findLastIndex((line) => rules.some((re) => re.test(line)));
-  const waitingAt = lastMatch(kind.waiting);
-  const workingAt = lastMatch(kind.working);
-  if (waitingAt >= 0 && waitingAt > workingAt) return "waiting";
-  if (workingAt >= 0) return "working";
+export function paneSays(screen: string, rules: PaneRules): "waiting" | "working" | undefined {
+  const tail = screen.split("\n").filter((line) => line.trim() !== "").slice(-rules.tail);
+  const any = (res: RegExp[]) => tail.some((line) => res.some((re) => re.test(line)));
+  if (any(rules.waiting)) return "waiting";
+  if (any(rules.working)) return "working";
   return undefined;
 }
 
@@ -56,29 +97,32 @@ export function screenSays(
  * An agent's state from an observation.
  *
  * @param seen what prj observed
- * @param kind the agent kind's screen rules
- * @param idleAfterMs a screen unchanged this long, with no rule matching, reads as idle
- * @returns the state, and the exit code when it exited
+ * @param rules the kind's screen rules
+ * @param idleAfterMs for kinds without a busy marker: a screen unchanged this long reads as idle
+ * @returns the state, its source, and the exit code when it exited
  */
-export function classify(
-  seen: Observation,
-  kind: Pick<AgentKind, "waiting" | "working">,
-  idleAfterMs: number,
-): { state: AgentState; exitCode: number | null } {
+export function classify(seen: Observation, rules: PaneRules, idleAfterMs: number): Classified {
   if (seen.headless) {
-    if (seen.exitCode !== null) return { state: "exited", exitCode: seen.exitCode };
-    return { state: seen.runnerAlive ? "working" : "gone", exitCode: null };
+    if (seen.exitCode !== null) return { state: "exited", source: "process", exitCode: seen.exitCode };
+    return { state: seen.alive ? "working" : "gone", source: "process", exitCode: null };
   }
-  if (!seen.present) return { state: "gone", exitCode: null };
-  if (seen.exitText !== undefined && /^\d+$/.test(seen.exitText)) {
-    return { state: "exited", exitCode: Number(seen.exitText) };
+  if (!seen.present) return { state: "gone", source: "process", exitCode: null };
+  if (seen.exitCode !== null || seen.process === "ended") {
+    return { state: "exited", source: "process", exitCode: seen.exitCode };
   }
-  switch (screenSays(seen.screen, kind)) {
+  if (seen.process === "starting") return { state: "working", source: "process", exitCode: null };
+  const hook = seen.hook?.state === "exited" ? undefined : seen.hook; // the process says when it has ended
+  const fromHook = (state: AgentState): Classified | undefined =>
+    hook?.state === state ? { state, source: "hook", exitCode: null, at: hook.at } : undefined;
+  switch (paneSays(seen.screen, rules)) {
     case "waiting":
-      return { state: "waiting for input", exitCode: null };
+      return fromHook("waiting for input") ?? { state: "waiting for input", source: "pane", exitCode: null };
     case "working":
-      return { state: "working", exitCode: null };
-    default:
-      return { state: seen.quietMs >= idleAfterMs ? "idle" : "working", exitCode: null };
+      return fromHook("working") ?? { state: "working", source: "pane", exitCode: null };
   }
+  // Neither a dialog nor a busy marker on screen.
+  if (hook?.state === "idle") return fromHook("idle")!;
+  if (hook?.state && (hook.background || seen.now - hook.at < HOOK_GRACE_MS)) return fromHook(hook.state)!;
+  if (rules.busyMarker) return { state: "idle", source: "pane", exitCode: null };
+  return { state: seen.quietMs >= idleAfterMs ? "idle" : "working", source: "pane", exitCode: null };
 }

@@ -2,70 +2,82 @@
 import * as path from "node:path";
 import type { Project } from "../../project/project.ts";
 import type { Store } from "../../state/store.ts";
-import { latestResumableLaunch } from "../../state/launches.ts";
+import { latestResumableLaunch, type LaunchRecord } from "../../state/launches.ts";
 import { findWorktreeRecord } from "../../state/worktrees.ts";
 import { PrjError } from "../../util/errors.ts";
 import { exists } from "../../util/fs.ts";
-import { createSession, sendLine } from "../../workspace/sessions.ts";
+import { createSession } from "../../workspace/sessions.ts";
 import { portFor } from "../../workspace/ports.ts";
 import { agentKind } from "../kinds.ts";
-import { agentBaseArgv, agentEnv, launchDir, shellQuote, writeLauncher } from "../launcher.ts";
-import { recordLaunch } from "./record.ts";
+import { agentEnv, launchInSession, prepareAgent } from "../launcher.ts";
+import { assertNoLiveAgent } from "../headless.ts";
+
+/** A resumed agent. */
+export interface Resumed {
+  /** Its tmux session. */
+  session: string;
+  /** The conversation it continues. */
+  agentSessionId: string;
+  /** Whether the session had to be created again. */
+  created: boolean;
+  /** The new launch (it replaces the old one in the fleet). */
+  launchId: number;
+}
 
 /**
- * Restarts an agent in its tmux session with its conversation (`--resume <session id>` for
- * Claude Code): after a reboot or a killed tmux server the session is created again, in the
- * agent's worktree.
+ * Restarts an agent in a tmux session with its conversation (Claude Code `--resume <id>`,
+ * Codex `resume <id>`, Gemini CLI `--resume <id>`), in its worktree: an interactive agent in
+ * its session (created again after a reboot or a killed tmux server), a headless one in a new
+ * session, so the user can take the conversation over. The new launch replaces the old row
+ * in the fleet.
  *
  * @param worktree the worktree name (or path) the agent worked in
- * @throws {PrjError} when no resumable launch is recorded there, or its worktree is gone
+ * @throws {PrjError} when no resumable launch is recorded there, its worktree is gone, or an
+ *   agent works there now
  */
-export async function resumeAgent(
-  project: Project,
-  store: Store,
-  worktree: string,
-): Promise<{ session: string; agentSessionId: string; created: boolean }> {
-  const l = latestResumableLaunch(store, worktree);
-  if (!l) {
+export async function resumeAgent(project: Project, store: Store, worktree: string): Promise<Resumed> {
+  const launch = latestResumableLaunch(store, worktree);
+  if (!launch) {
     throw new PrjError(`No resumable agent recorded for worktree "${worktree}"`, {
-      hint: "only agents started by prj with a session id (agent.kind claude) can be resumed; see `prj fleet`",
+      hint: "only agents started by prj whose conversation id is known can be resumed; see `prj fleet`",
     });
   }
+  return await resumeLaunch(project, store, launch);
+}
+
+/**
+ * Resumes one recorded launch (see {@link resumeAgent}).
+ *
+ * @throws {PrjError} as {@link resumeAgent}
+ */
+export async function resumeLaunch(project: Project, store: Store, l: LaunchRecord): Promise<Resumed> {
   const kind = agentKind(l.kind);
-  if (!kind.resumeArgs) throw new PrjError(`Agent kind "${l.kind}" cannot resume a conversation`);
+  if (!kind.resumes || !l.agent_session_id) {
+    throw new PrjError(`Agent kind "${l.kind}" cannot resume a conversation`);
+  }
   if (!exists(l.worktree_path)) throw new PrjError(`The worktree of that agent is gone: "${l.worktree_path}"`);
+  assertNoLiveAgent(store, l.worktree_path);
   const slot = findWorktreeRecord(store, { path: l.worktree_path })?.port_slot;
-  const portValue = slot === undefined ? undefined : portFor(project, slot);
+  const port = slot === undefined ? undefined : portFor(project, slot);
+  const name = l.worktree ?? path.basename(l.worktree_path);
   const session = await createSession(
     project,
-    { name: l.worktree ?? path.basename(l.worktree_path), path: l.worktree_path, port: portValue },
+    { name, path: l.worktree_path, port },
     undefined,
     l.session ?? undefined,
   );
-  const argv = agentBaseArgv(project);
-  if (l.model && project.config.agent.model_flag) argv.push(project.config.agent.model_flag, l.model);
-  argv.push(...kind.resumeArgs(l.agent_session_id!));
-  const dir = await launchDir(project, `resume-${l.id}-${Date.now()}`);
-  const exitFile = path.join(dir, "agent.exit");
-  const script = path.join(dir, "agent.sh");
-  await writeLauncher(script, {
-    cwd: l.worktree_path,
-    env: agentEnv(project, { worktree: l.worktree_path, port: portValue, model: l.model ?? undefined }),
-    invocation: { argv, stdin: undefined },
-    exitFile,
-  });
-  recordLaunch(store, {
-    runId: l.run_id,
-    worktree: l.worktree,
-    worktreePath: l.worktree_path,
-    branch: l.branch,
-    session: session.name,
-    kind: l.kind,
-    model: l.model,
-    agentSessionId: l.agent_session_id,
+  const prepared = prepareAgent(project, {
+    model: l.model ?? undefined,
     headless: false,
-    exitFile,
+    resumeId: l.agent_session_id,
   });
-  await sendLine(session.name, `sh ${shellQuote(script)}`, { project: project.root, worktreePath: l.worktree_path });
-  return { session: session.name, agentSessionId: l.agent_session_id!, created: session.created };
+  const launchId = await launchInSession(project, store, prepared, {
+    session: session.name,
+    cwd: l.worktree_path,
+    env: agentEnv(project, { worktree: l.worktree_path, port, model: l.model ?? undefined }),
+    model: l.model ?? undefined,
+    runId: l.run_id,
+    worktree: { name, branch: l.branch, path: l.worktree_path },
+  });
+  return { session: session.name, agentSessionId: l.agent_session_id, created: session.created, launchId };
 }

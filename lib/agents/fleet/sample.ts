@@ -1,25 +1,37 @@
 /**
  * The fleet: every agent prj launched, and what it is doing now: `working`,
- * `waiting for input`, `idle`, `exited (code)` or `gone`. Interactive agents are read from
- * their tmux pane with the rules of their kind (lib/agent_kinds.ts) and an idle debounce;
- * headless agents from their exit code and stream-json result. Changes are recorded with
- * their times, and the configured `notify` command runs once per change.
+ * `waiting for input`, `idle`, `exited (code)` or `gone`. Each sample stores the hook events
+ * the agents reported since the last one, looks at their processes and tmux panes (one tmux
+ * call for all), and decides each state with the pure rules in classify.ts. A state change
+ * is recorded once, with its time and where it was read (hook, process or pane); the
+ * configured `notify` command runs once per change.
  */
 import type { Project } from "../../project/project.ts";
 import type { Store } from "../../state/store.ts";
-import { activeLaunches, addStateEvent, claimNotification, updateLaunchState } from "../../state/launches.ts";
+import {
+  activeLaunches,
+  addHookEvents,
+  changeLaunchState,
+  claimNotification,
+  getLaunch,
+  type LaunchRecord,
+  type NewHookEvent,
+  setStateSource,
+  updateLaunchSeen,
+} from "../../state/launches.ts";
 import { listWorktreeRecords } from "../../state/worktrees.ts";
 import { exists } from "../../util/fs.ts";
-import { processAlive } from "../../util/liveness.ts";
 import { capture } from "../../util/process.ts";
 import { aheadBehind, changedPaths } from "../../workspace/git.ts";
 import { serverArgs } from "../../workspace/tmux.ts";
 import { portFor } from "../../workspace/ports.ts";
 import { baseBranch } from "../../workspace/worktrees/names.ts";
-import { agentKind, type AgentResult } from "../kinds.ts";
-import { type AgentState, classify, type Observation } from "./classify.ts";
+import { eventsDir, readHookEvents, removeHookEvents } from "../hook_events.ts";
+import { type AgentKind, agentKind, type AgentResult, type ReportedState } from "../kinds.ts";
+import { launchProcess, readExitFile, settle } from "../headless.ts";
+import { type AgentState, classify, type Observation, type StateSource } from "./classify.ts";
 
-export type { AgentState } from "./classify.ts";
+export type { AgentState, StateSource } from "./classify.ts";
 
 /** One row of `prj fleet`. */
 export interface FleetRow {
@@ -41,7 +53,11 @@ export interface FleetRow {
   headless: boolean;
   /** What it is doing. */
   state: AgentState;
-  /** Its exit code, once `exited`. */
+  /** Where the state was read: the agent's `hook`s, its `process`, or its screen (`pane`, a fallback). */
+  stateSource: StateSource;
+  /** What its hooks said last (the tool it asks about, the error it stopped with), when they did. */
+  detail: string | null;
+  /** Its exit code, once `exited` (null when unknown). */
   exitCode: number | null;
   /** ISO time the state began. */
   since: string;
@@ -57,7 +73,9 @@ export interface FleetRow {
   port: number | null;
   /** The conversation id (for resume). */
   agentSessionId: string | null;
-  /** A headless agent's stream-json result. */
+  /** The agent's process id, once known. */
+  pid: number | null;
+  /** A headless agent's result. */
   result: AgentResult | null;
   /** The run that launched it. */
   runId: string | null;
@@ -79,25 +97,46 @@ export function stateLabel(row: Pick<FleetRow, "state" | "exitCode">): string {
 }
 
 const SEPARATOR = "\u241e-prj-pane-\u241e";
+const META = "#{pane_dead}\t#{pane_dead_status}\t#{window_activity}";
 
-/** The visible text of several panes, with one tmux call (missing sessions are left out). */
-async function capturePanes(sessions: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** What tmux says of one session's pane. */
+interface PaneInfo {
+  screen: string;
+  dead: boolean;
+  deadStatus: number | null;
+  /** When the pane last printed (ms since the epoch). */
+  activity: number | null;
+}
+
+/** The visible text and state of several panes, with one tmux call (missing sessions are left out). */
+async function readPanes(sessions: string[]): Promise<Map<string, PaneInfo>> {
+  const out = new Map<string, PaneInfo>();
   if (sessions.length === 0) return out;
+  const parse = (text: string): PaneInfo => {
+    const lines = text.replace(/\n$/, "").split("\n");
+    const [dead, status, activity] = (lines.pop() ?? "").split("\t");
+    return {
+      screen: lines.join("\n"),
+      dead: dead === "1",
+      deadStatus: status && /^\d+$/.test(status) ? Number(status) : null,
+      activity: activity && /^\d+$/.test(activity) ? Number(activity) * 1000 : null,
+    };
+  };
+  const one = (
+    s: string,
+  ) => ["capture-pane", "-p", "-J", "-t", `=${s}:`, ";", "display-message", "-p", "-t", `=${s}:`, META];
   const args: string[] = [...serverArgs()];
-  for (const s of sessions) {
-    args.push("capture-pane", "-p", "-J", "-t", `=${s}:`, ";", "display-message", "-p", SEPARATOR, ";");
-  }
+  for (const s of sessions) args.push(...one(s), ";", "display-message", "-p", SEPARATOR, ";");
   const result = await capture(["tmux", ...args]);
   if (result.code === 0) {
     const parts = result.stdout.split(`${SEPARATOR}\n`);
-    sessions.forEach((s, i) => out.set(s, parts[i] ?? ""));
+    sessions.forEach((s, i) => out.set(s, parse(parts[i] ?? "")));
     return out;
   }
-  // A session vanished between listing and capturing: capture one by one.
+  // A session vanished between listing and capturing: one by one.
   await Promise.all(sessions.map(async (s) => {
-    const one = await capture(["tmux", ...serverArgs(), "capture-pane", "-p", "-J", "-t", `=${s}:`]);
-    if (one.code === 0) out.set(s, one.stdout);
+    const r = await capture(["tmux", ...serverArgs(), ...one(s)]);
+    if (r.code === 0) out.set(s, parse(r.stdout));
   }));
   return out;
 }
@@ -111,22 +150,46 @@ async function liveSessions(): Promise<Set<string> | undefined> {
   }
 }
 
-async function hash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function lastLineOf(text: string): string | null {
   const lines = text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
   return lines.at(-1)?.slice(0, 200) ?? null;
 }
 
 /**
- * Reads the state of every agent in the fleet, records changes (with their times), and
- * returns the rows and the changes seen now.
+ * Stores the hook events a launch's agent reported since the last look (each once, however
+ * many prj processes look at the same time) and removes their files.
  *
- * @param options `idleAfterMs`: output unchanged this long (and no working or waiting
- *   pattern on screen) reads as idle
+ * @returns the launch as stored now
+ */
+export function ingestHookEvents(store: Store, launch: LaunchRecord, kind: AgentKind): LaunchRecord {
+  if (!launch.launch_dir) return launch;
+  const dir = eventsDir(launch.launch_dir);
+  const saved = readHookEvents(dir);
+  if (saved.length === 0) return launch;
+  const events: NewHookEvent[] = saved.map((e) => {
+    const reading = e.payload ? kind.readHook(e.payload) : undefined;
+    return {
+      key: e.key,
+      at: new Date(e.at).toISOString(),
+      event: reading?.event ?? (e.payload ? String(e.payload.hook_event_name ?? "?") : "unreadable"),
+      state: reading?.state ?? null,
+      sessionId: reading?.sessionId ?? null,
+      transcriptPath: reading?.transcriptPath ?? null,
+      detail: reading?.detail ?? null,
+      background: reading?.background ?? false,
+    };
+  });
+  addHookEvents(store, launch.id, events);
+  removeHookEvents(dir, saved.map((e) => e.key));
+  return getLaunch(store, launch.id) ?? launch;
+}
+
+/**
+ * Reads the state of every agent in the fleet, records changes (with their times and
+ * sources), and returns the rows and the changes this call recorded.
+ *
+ * @param options `idleAfterMs`: for agents without a busy marker (kind `generic`), a pane
+ *   quiet this long reads as idle; `withGit: false` skips the changed-files and ahead/behind columns
  *
  * @example
  * ```ts
@@ -151,67 +214,88 @@ export async function sampleFleet(
 ): Promise<{ rows: FleetRow[]; changes: StateChange[] }> {
   const idleAfterMs = options.idleAfterMs ?? 5000;
   const launches = activeLaunches(store);
-  const sessions = await liveSessions();
-  const panes = await capturePanes(
+  const sessions = launches.some((l) => l.session) ? await liveSessions() : undefined;
+  const panes = await readPanes(
     launches.filter((l) => l.session && sessions?.has(l.session)).map((l) => l.session!),
   );
   const ports = new Map(listWorktreeRecords(store).map((r) => [r.path, portFor(project, r.port_slot)]));
-  const base = await baseBranch(project);
+  const base = launches.length > 0 && options.withGit !== false ? await baseBranch(project) : undefined;
   const t = Date.now();
   const changes: StateChange[] = [];
-  const rows = await Promise.all(launches.map(async (l): Promise<FleetRow> => {
+  const rows = await Promise.all(launches.map(async (stored): Promise<FleetRow> => {
+    const kind = agentKind(stored.kind);
+    let l = ingestHookEvents(store, stored, kind);
     let lastLine = l.last_line;
-    let paneHash = l.pane_hash;
-    let lastChange = l.last_change_at ? Date.parse(l.last_change_at) : t;
     const worktreeExists = exists(l.worktree_path);
     let seen: Observation;
     if (l.headless) {
-      seen = {
-        headless: true,
-        exitCode: l.exit_code,
-        runnerAlive: l.pid !== null && processAlive(Number(l.pid), l.pid_start),
-      };
-    } else {
-      const present = !!l.session && !!sessions?.has(l.session) && worktreeExists;
-      const screen = present ? panes.get(l.session!) ?? "" : "";
-      if (present) {
-        lastLine = lastLineOf(screen);
-        const h = await hash(screen);
-        if (h !== paneHash) {
-          paneHash = h;
-          lastChange = t;
+      const process = launchProcess(store, l);
+      let exitCode = l.exit_code;
+      if (process === "ended" && l.state !== "exited") {
+        // Its prj process may be gone: the exit file and output tell how it ended.
+        const code = readExitFile(l.exit_file);
+        if (code !== undefined) {
+          settle(store, l, code);
+          l = getLaunch(store, l.id) ?? l;
+          exitCode = code;
         }
       }
+      seen = { headless: true, exitCode: l.state === "exited" ? exitCode : null, alive: process !== "ended" };
+    } else {
+      const present = !!l.session && !!sessions?.has(l.session) && worktreeExists;
+      const pane = present ? panes.get(l.session!) : undefined;
+      const screen = pane?.screen ?? "";
+      if (pane) lastLine = lastLineOf(screen);
+      const process = present ? launchProcess(store, l) : "ended";
+      const exitCode = readExitFile(l.exit_file) ?? l.exit_code ?? (pane?.dead ? pane.deadStatus : null);
       seen = {
         headless: false,
-        present,
+        present: present && pane !== undefined,
+        process: pane?.dead ? "ended" : process,
+        exitCode,
         screen,
-        exitText: present && l.exit_file && exists(l.exit_file) ? Deno.readTextFileSync(l.exit_file).trim() : undefined,
-        quietMs: t - lastChange,
+        quietMs: pane?.activity ? Math.max(0, t - pane.activity) : 0,
+        hook: l.hook_state && l.hook_at
+          ? {
+            state: l.hook_state as ReportedState,
+            at: Date.parse(l.hook_at),
+            background: l.hook_background === 1,
+            detail: l.hook_detail,
+          }
+          : undefined,
+        now: t,
       };
     }
-    const { state, exitCode: exited } = classify(seen, agentKind(l.kind), idleAfterMs);
-    const exitCode = exited ?? l.exit_code;
-    const previous = l.state === "exited" ? "exited" : l.state;
-    const changed = previous !== state;
-    const since = changed ? new Date(t).toISOString() : l.state_since;
-    updateLaunchState(store, l.id, {
-      state,
-      since,
-      exitCode,
-      paneHash,
-      lastChangeAt: new Date(lastChange).toISOString(),
-      lastLine,
-    });
+    const read = classify(seen, kind.pane, idleAfterMs);
+    const exitCode = read.state === "exited" ? read.exitCode ?? l.exit_code : null;
+    let since = l.state_since;
+    let changed = false;
+    if (read.state !== l.state) {
+      const at = new Date(read.at ?? t).toISOString();
+      const label = stateLabel({ state: read.state, exitCode });
+      // Only one of several prj processes sampling at once records (and notifies) a change.
+      changed = changeLaunchState(store, l.id, l.state, {
+        state: read.state,
+        label,
+        since: at,
+        source: read.source,
+        exitCode,
+        detail: read.source === "hook" ? l.hook_detail : lastLine,
+      });
+      since = changed ? at : getLaunch(store, l.id)?.state_since ?? at;
+    } else if (read.source !== l.state_source) {
+      setStateSource(store, l.id, read.source);
+    }
+    updateLaunchSeen(store, l.id, { paneHash: null, lastChangeAt: new Date(t).toISOString(), lastLine });
     let changedFiles: number | null = null;
     let ahead: number | null = null;
     let behind: number | null = null;
-    if (options.withGit !== false && worktreeExists) {
-      const [changed, counts] = await Promise.all([
+    if (base !== undefined && worktreeExists) {
+      const [paths, counts] = await Promise.all([
         changedPaths({ project: project.root, worktree: l.worktree_path }),
         l.branch ? aheadBehind(project.root, base, l.branch) : undefined,
       ]);
-      if (changed !== undefined) changedFiles = changed.length;
+      if (paths !== undefined) changedFiles = paths.length;
       if (counts) ({ ahead, behind } = counts);
     }
     const row: FleetRow = {
@@ -223,8 +307,10 @@ export async function sampleFleet(
       agent: l.kind,
       model: l.model,
       headless: l.headless === 1,
-      state,
-      exitCode: state === "exited" ? exitCode : null,
+      state: read.state,
+      stateSource: read.source,
+      detail: read.source === "hook" ? l.hook_detail : null,
+      exitCode,
       since,
       lastLine,
       changedFiles,
@@ -232,13 +318,11 @@ export async function sampleFleet(
       behind,
       port: ports.get(l.worktree_path) ?? null,
       agentSessionId: l.agent_session_id,
+      pid: l.pid,
       result: l.result ? JSON.parse(l.result) : null,
       runId: l.run_id,
     };
-    if (changed) {
-      addStateEvent(store, l.id, since, stateLabel(row), lastLine);
-      changes.push({ row, from: previous, to: stateLabel(row) });
-    }
+    if (changed) changes.push({ row, from: l.state, to: stateLabel(row) });
     return row;
   }));
   return { rows, changes };
@@ -261,7 +345,7 @@ export async function notifyChanges(project: Project, store: Store, changes: Sta
     notified.push(change.row);
     if (!notify) continue;
     const where = change.row.session ?? change.row.worktree ?? change.row.worktreePath;
-    const message = `prj: ${where} is ${label}`;
+    const message = `prj: ${where} is ${label}${change.row.detail ? ` (${change.row.detail})` : ""}`;
     const argv = Array.isArray(notify) ? [...notify, message] : ["sh", "-c", notify];
     await capture(argv, {
       env: {

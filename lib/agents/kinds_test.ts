@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { agentKind, headlessFailure, type HookReading, versionAtLeast } from "./kinds.ts";
+
+const REAL = path.resolve(import.meta.dirname!, "..", "..", "tests", "fixtures", "real");
+const claude = agentKind("claude");
+
+function sequence(folder: string, name: string): { event: string; payload: Record<string, unknown> }[] {
+  return JSON.parse(Deno.readTextFileSync(path.join(REAL, folder, "hooks", `sequence-${name}.json`)));
+}
+
+/** The states a sequence of real hook payloads passes through (events that say nothing are left out). */
+function states(folder: string, name: string): string[] {
+  const kind = agentKind(folder.startsWith("claude") ? "claude" : folder.split("-")[0]!);
+  return sequence(folder, name)
+    .map((e) => kind.readHook(e.payload))
+    .filter((r): r is HookReading => r?.state !== undefined)
+    .map((r) => `${r.event}:${r.state}${r.background ? " (background)" : ""}`);
+}
+
+function lines(folder: string, file: string): string[] {
+  return Deno.readTextFileSync(path.join(REAL, folder, "stream", file)).split("\n");
+}
+
+Deno.test("Claude Code's hooks: a permission question waits, the answer works, Stop is idle", () => {
+  assert.deepEqual(states("claude-code-2.1.329", "manual"), [
+    "SessionStart:idle",
+    "UserPromptSubmit:working",
+    "PreToolUse:working",
+    "PermissionRequest:waiting for input",
+    "Notification:waiting for input",
+    "PostToolUse:working",
+    "Stop:idle",
+    "UserPromptSubmit:working",
+    "UserPromptSubmit:working",
+    "PreToolUse:working",
+    "PermissionRequest:waiting for input",
+    "SessionEnd:exited",
+  ]);
+});
+
+Deno.test("Claude Code's hooks: AskUserQuestion waits; the idle reminder is idle, not waiting", () => {
+  assert.deepEqual(states("claude-code-2.1.329", "notifications"), [
+    "SessionStart:idle",
+    "UserPromptSubmit:working",
+    "PreToolUse:working",
+    "PostToolUse:working",
+    "Stop:idle",
+    "Notification:idle",
+    "UserPromptSubmit:working",
+    "PreToolUse:waiting for input",
+    "PermissionRequest:waiting for input",
+    "Notification:waiting for input",
+    "PostToolUse:working",
+    "Stop:idle",
+    "SessionEnd:exited",
+  ]);
+});
+
+Deno.test("Claude Code's hooks: /clear starts a new conversation id; /compact keeps it and changes no state", () => {
+  const events = sequence("claude-code-2.1.329", "long-bash-and-clear").map((e) => claude.readHook(e.payload)!);
+  const clearEnd = events.find((r) => r.event === "SessionEnd" && r.detail === "session end: clear")!;
+  const clearStart = events.find((r) => r.event === "SessionStart" && r.detail === "session clear")!;
+  assert.equal(clearEnd.state, undefined);
+  assert.equal(clearStart.state, "idle");
+  assert.notEqual(clearStart.sessionId, clearEnd.sessionId);
+  assert.match(clearStart.transcriptPath!, new RegExp(`${clearStart.sessionId}\\.jsonl$`));
+  const compact = sequence("claude-code-2.1.329", "api-errors-compact-signals")
+    .map((e) => claude.readHook(e.payload)!)
+    .find((r) => r.event === "SessionStart" && r.detail === "session compact")!;
+  assert.equal(compact.state, undefined);
+});
+
+Deno.test("Claude Code's hooks: a turn that stops with a background subagent running is still working", () => {
+  assert.deepEqual(states("claude-code-2.1.329", "headless-subagent-background").filter((s) => s.startsWith("Stop")), [
+    "Stop:working (background)",
+    "Stop:idle",
+  ]);
+});
+
+Deno.test("Claude Code's hooks: an API error stops the turn with the error (StopFailure, no Stop)", () => {
+  const failures = sequence("claude-code-2.1.329", "api-errors-compact-signals")
+    .map((e) => claude.readHook(e.payload)!)
+    .filter((r) => r.event === "StopFailure");
+  assert.deepEqual(failures.map((r) => [r.state, r.detail]), [
+    ["idle", "error: authentication_failed"],
+    ["idle", "error: server_error"],
+    ["idle", "error: server_error"],
+  ]);
+});
+
+Deno.test("prj installs only hook events the Claude Code version knows", () => {
+  // From 2.1.329's own list of valid events (its warning for an unknown one).
+  const known = new Set(
+    "PreToolUse PostToolUse PostToolUseFailure PostToolBatch Notification UserPromptSubmit UserPromptExpansion SessionStart SessionEnd Stop StopFailure SubagentStart SubagentStop PreCompact PostCompact PreModelSwitch PostModelSwitch PermissionRequest PermissionDenied Setup TeammateIdle TaskCreated TaskCompleted Elicitation ElicitationResult ConfigChange WorktreeCreate WorktreeRemove InstructionsLoaded CwdChanged FileChanged DirectoryAdded MessageDisplay"
+      .split(" "),
+  );
+  const pinned = claude.hookEvents("2.1.329 (Claude Code)");
+  assert.ok(pinned.includes("PermissionRequest") && pinned.includes("StopFailure"));
+  assert.deepEqual(pinned.filter((e) => !known.has(e)), []);
+  const older = claude.hookEvents("2.0.1 (Claude Code)");
+  assert.ok(!older.includes("PermissionRequest") && !older.includes("StopFailure"));
+  assert.deepEqual(claude.hookEvents(undefined), older);
+  assert.ok(versionAtLeast("2.1.330", "2.1.329") && !versionAtLeast("2.1.9", "2.1.329") && !versionAtLeast("x", "1"));
+});
+
+Deno.test("Claude Code's launch: hooks through --settings (disableAllHooks off), its own session id, stream-json", () => {
+  const argv = claude.argv({
+    base: ["/bin/claude"],
+    extra: ["--permission-mode", "acceptEdits"],
+    model: { flag: "--model", name: "sonnet" },
+    headless: true,
+    sessionId: "11111111-2222-4333-8444-555555555555",
+    resumeId: undefined,
+    hookCommand: "record",
+    hookEvents: ["SessionStart", "Stop"],
+    prompt: "do it",
+  });
+  const settings = JSON.parse(argv[argv.indexOf("--settings") + 1]!);
+  assert.deepEqual(settings, {
+    disableAllHooks: false,
+    hooks: {
+      SessionStart: [{ hooks: [{ type: "command", command: "record" }] }],
+      Stop: [{ hooks: [{ type: "command", command: "record" }] }],
+    },
+  });
+  assert.deepEqual(argv.filter((_, i) => i !== argv.indexOf("--settings") + 1), [
+    "/bin/claude",
+    "--permission-mode",
+    "acceptEdits",
+    "--model",
+    "sonnet",
+    "--settings",
+    "--session-id",
+    "11111111-2222-4333-8444-555555555555",
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "do it",
+  ]);
+  const resumed = claude.argv({
+    base: ["claude"],
+    extra: [],
+    model: undefined,
+    headless: false,
+    sessionId: undefined,
+    resumeId: "abc",
+    hookCommand: undefined,
+    hookEvents: [],
+    prompt: undefined,
+  });
+  assert.deepEqual(resumed, ["claude", "--resume", "abc"]);
+});
+
+Deno.test("a refused write in a real headless Claude Code run is a failure naming the tool, though it ended success/0", () => {
+  const folder = "claude-code-2.1.329";
+  const refused = claude.parseHeadless(lines(folder, "write-default.jsonl"))!;
+  assert.deepEqual([refused.subtype, refused.is_error], ["success", false]);
+  assert.equal(refused.permission_denials.length, 1);
+  assert.match(refused.permission_denials[0]!, /^Write: \/tmp\/cc\/headless\/repo\/REAL_CLAUDE\.md$/);
+  assert.match(
+    headlessFailure(0, refused)!,
+    /^agent was refused 1 tool call\(s\): Write: .*REAL_CLAUDE\.md; allow them/,
+  );
+  const commit = claude.parseHeadless(lines(folder, "bash-commit-acceptedits.jsonl"))!;
+  assert.match(headlessFailure(0, commit)!, /Bash: echo .* && git add NOTE\.md && git commit -qm note/);
+  const done = claude.parseHeadless(lines(folder, "write-acceptedits.jsonl"))!;
+  assert.equal(headlessFailure(0, done), undefined);
+  assert.deepEqual([done.cost_usd, done.usage?.input_tokens, done.usage?.output_tokens], [0.00176, 240, 40]);
+  assert.match(done.session_id!, /^[0-9a-f-]{36}$/);
+});
+
+Deno.test("real headless Claude Code errors fail with the agent's own reason", () => {
+  const folder = "claude-code-2.1.329";
+  const api = claude.parseHeadless(lines(folder, "api-error-401.jsonl"))!;
+  assert.equal(headlessFailure(1, api), "agent reported an error: api_error (API error 401)");
+  const budget = claude.parseHeadless(lines(folder, "budget-exceeded.jsonl"))!;
+  assert.equal(
+    headlessFailure(1, budget),
+    "agent reported an error: error_max_budget_usd (Reached maximum budget ($0.0005))",
+  );
+  const unknown = claude.parseHeadless(lines(folder, "session-4-resume-unknown.jsonl"))!;
+  assert.match(headlessFailure(1, unknown)!, /error_during_execution \(No conversation found with session ID: 9999/);
+  assert.equal(claude.parseHeadless(lines(folder, "session-3-id-in-use.jsonl")), undefined);
+  assert.equal(
+    headlessFailure(1, undefined, ["Error: Session ID x is already in use."]),
+    "agent exited with code 1: Error: Session ID x is already in use.",
+  );
+});
+
+Deno.test("a real Claude Code run with a background subagent: the last of its results is final, costs add up", () => {
+  const run = claude.parseHeadless(lines("claude-code-2.1.329", "subagent-background.jsonl"))!;
+  assert.equal(run.subtype, "success");
+  assert.deepEqual([run.cost_usd, run.usage?.input_tokens], [0.0060799999999999995, 820]);
+  const resumed = claude.parseHeadless(lines("claude-code-2.1.329", "session-2-resume.jsonl"))!;
+  assert.ok(resumed.total_cost_usd! > resumed.cost_usd!, "the session's cost includes the earlier run");
+});
