@@ -1,7 +1,7 @@
 /** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Migration `v` takes a database from version `v` to `v + 1`. */
 export const MIGRATIONS: readonly string[] = [
@@ -178,5 +178,14 @@ export const MIGRATIONS: readonly string[] = [
      session_id TEXT,
      detail TEXT,
      UNIQUE (launch_id, key)
+   );`,
+  // v5: the shared files of two worktrees that were notified (prj notifies each once)
+  `CREATE TABLE conflict_notices (
+     a TEXT NOT NULL,
+     b TEXT NOT NULL,
+     path TEXT NOT NULL,
+     level TEXT NOT NULL,
+     notified_at TEXT NOT NULL,
+     PRIMARY KEY (a, b, path)
    );`,
 ];

@@ -265,13 +265,15 @@ async function snapshot(
       if (error instanceof PrjError) throw error;
       // No index yet: git builds one.
     }
-    const env = { GIT_INDEX_FILE: index };
+    // Paths taken literally (a file named `*.ts` is that file); only the changed ones, so git
+    // looks at them and not at the whole tree (the copied index knows the rest is unchanged).
+    const env = { GIT_INDEX_FILE: index, GIT_LITERAL_PATHSPECS: "1" };
     const run = async (where: typeof place | string, args: string[], extra: Record<string, string> = {}) => {
       const r = await limit(() => gitCapture(where, args, { env: { ...env, ...extra } }));
       if (r.code !== 0) throw new PrjError(`reading the uncommitted work of "${w.name}" failed: ${lastLine(r.stderr)}`);
       return r.stdout.trim();
     };
-    await run(place, ["add", "-A"]);
+    await run(place, w.uncommitted.length <= 500 ? ["add", "-A", "--", ...w.uncommitted] : ["add", "-A"]);
     const tree = await run(place, ["write-tree"]);
     return await run(project.root, ["commit-tree", tree, "-p", w.head!, "-m", "uncommitted work"], SNAPSHOT_ENV);
   } finally {
