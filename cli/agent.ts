@@ -38,6 +38,13 @@ export async function run(
     if (!isDirectory(flags.hooksDir)) throw new UsageError(`--hooks-dir: "${flags.hooksDir}" is not a folder`);
   }
   const { io } = this;
+  if (project.config.task_source !== "headless-pm" && Deno.env.get("HEADLESS_PM_API_URL")) {
+    // The original runner took its tasks from the server HEADLESS_PM_API_URL names; here the project chooses.
+    io.err(
+      `${io.paint("yellow", "note:")} HEADLESS_PM_API_URL is set, but this project's tasks come from the built-in ` +
+        "queue; set `task_source: headless-pm` in .prj/config.yaml to work on that server's tasks",
+    );
+  }
   const controller = new AbortController();
   const stop = () => {
     if (controller.signal.aborted) Deno.exit(130);

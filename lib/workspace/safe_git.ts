@@ -57,7 +57,9 @@ function mainGitDir(root: string): string {
   try {
     info = Deno.lstatSync(dotGit);
   } catch {
-    throw new PrjError(`"${root}" is not the root of a git checkout (no .git)`);
+    throw new PrjError(`"${root}" is not a git repository (it has no .git); worktrees, sessions and agents need one`, {
+      hint: "run prj from your repository, or `git init` and make a first commit here",
+    });
   }
   if (info.isDirectory) return dotGit;
   const target = info.isFile ? readGitFile(dotGit) : undefined;
