@@ -25,9 +25,18 @@ export interface Io {
 
 const encoder = new TextEncoder();
 
+/** Streams whose reader has gone (`prj history | head`): later writes are dropped, the command goes on. */
+const closed = new Set<unknown>();
+
 function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  if (closed.has(file)) return;
   let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    closed.add(file);
+  }
 }
 
 /**
