@@ -7,7 +7,12 @@ import { now } from "../lib/util/time.ts";
 import { openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
 import { parseDuration } from "../lib/util/duration.ts";
-import { UsageError } from "../lib/util/errors.ts";
+import { PrjError, UsageError } from "../lib/util/errors.ts";
+import { fleetOverlaps } from "../lib/workspace/conflict_watch.ts";
+import { aheadBehind, changedPaths } from "../lib/workspace/git.ts";
+import { baseBranch } from "../lib/workspace/worktrees/names.ts";
+import { isDirectory } from "../lib/util/fs.ts";
+import { overlapLabel, type WorktreeOverlap } from "../lib/workspace/conflicts.ts";
 
 function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan" {
   switch (row.state) {
@@ -24,12 +29,33 @@ function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan"
   }
 }
 
-function render(io: Io, rows: FleetRow[]): string {
+/** A fleet row with the other worktrees its worktree overlaps (`prj conflicts` has the detail). */
+type Row = FleetRow & { overlaps: WorktreeOverlap[] };
+
+function overlapCell(io: Io, r: Row): string {
+  const label = overlapLabel(r.overlaps);
+  if (r.overlaps.some((o) => o.conflicts.length > 0)) return io.paint("red", label);
+  return r.overlaps.length > 0 ? io.paint("yellow", label) : label;
+}
+
+function render(io: Io, rows: Row[]): string {
   if (rows.length === 0) return "no agents; start one with `prj run feature-branch feature_name=<name>`";
   return table([
-    ["#", "WORKTREE", "BRANCH", "SESSION", "AGENT", "STATE", "SINCE", "CHANGED", "+/-", "PORT", "LAST OUTPUT"].map((
-      h,
-    ) => io.paint("gray", h)),
+    [
+      "#",
+      "WORKTREE",
+      "BRANCH",
+      "SESSION",
+      "AGENT",
+      "STATE",
+      "SINCE",
+      "CHANGED",
+      "+/-",
+      "OVERLAPS",
+      "PORT",
+      "LAST OUTPUT",
+    ]
+      .map((h) => io.paint("gray", h)),
     ...rows.map((r, i) => [
       String(i + 1),
       r.worktree ?? r.worktreePath,
@@ -41,6 +67,7 @@ function render(io: Io, rows: FleetRow[]): string {
       ago(r.since),
       r.changedFiles === null ? "-" : String(r.changedFiles),
       r.ahead === null ? "-" : `+${r.ahead}/-${r.behind}`,
+      overlapCell(io, r),
       r.port === null ? "-" : String(r.port),
       (r.lastLine ?? "").slice(0, 60),
     ]),
@@ -59,9 +86,38 @@ export async function fleet(
   const intervalMs = parseDuration(flags.interval ?? "2s", "--interval");
   try {
     const snapshot = async () => {
-      const { rows, changes } = await sampleFleet(project, store, { idleAfterMs });
-      const notified = await notifyChanges(project, store, changes);
-      return { rows, notified };
+      // The conflict scan runs beside the sampling and reads each worktree's git state once:
+      // changed files and ahead/behind come from it, with the other worktrees it overlaps.
+      const [{ rows, changes }, git] = await Promise.all([
+        sampleFleet(project, store, { idleAfterMs, withGit: false }),
+        fleetOverlaps(project, store).catch((error) => {
+          if (!(error instanceof PrjError)) throw error;
+          return { byPath: new Map<string, WorktreeOverlap[]>(), worktrees: new Map(), notified: [] };
+        }),
+      ]);
+      const notified = [...await notifyChanges(project, store, changes), ...git.notified];
+      return {
+        rows: await Promise.all(rows.map(async (r): Promise<Row> => {
+          const overlaps = git.byPath.get(r.worktreePath) ?? [];
+          const w = git.worktrees.get(r.worktreePath);
+          if (w) return { ...r, changedFiles: w.uncommitted.length, ahead: w.ahead, behind: w.behind, overlaps };
+          // An agent outside the linked worktrees (the main checkout): asked here.
+          if (!isDirectory(r.worktreePath)) return { ...r, overlaps };
+          const place = { project: project.root, worktree: r.worktreePath };
+          const [paths, counts] = await Promise.all([
+            changedPaths(place).catch(() => undefined),
+            r.branch ? aheadBehind(project.root, await baseBranch(project), r.branch) : undefined,
+          ]);
+          return {
+            ...r,
+            changedFiles: paths?.length ?? null,
+            ahead: counts?.ahead ?? null,
+            behind: counts?.behind ?? null,
+            overlaps,
+          };
+        })),
+        notified,
+      };
     };
     if (flags.attach !== undefined) {
       const { rows } = await snapshot();
@@ -86,7 +142,7 @@ export async function fleet(
     const stop = () => controller.abort();
     Deno.addSignalListener("SIGINT", stop);
     let selected: string | undefined;
-    let rows: FleetRow[] = [];
+    let rows: Row[] = [];
     const keys = io.interactive && io.tty
       ? readKeys(controller.signal, (key) => {
         if (key === "q" || key === "\u0003") controller.abort();

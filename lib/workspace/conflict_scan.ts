@@ -4,6 +4,11 @@
  * other, or into the base) really conflicts, asked of `git merge-tree` only for pairs that
  * share a file. Reading a worktree never touches its index or files: uncommitted work is
  * snapshotted through a copy of its index into a commit no ref points at.
+ *
+ * What only depends on commits (a branch's files and ahead/behind against its base, the
+ * result of merging two commits) and a snapshot of work that has not changed since (the same
+ * head, status and file times) are kept in `.prj/cache/conflict_scan.json`, so a repeated
+ * scan (`prj fleet --watch`) runs `git status` per worktree and little else.
  */
 import * as path from "node:path";
 import type { Project } from "../project/project.ts";
@@ -22,7 +27,7 @@ import {
   type WorktreeChanges,
 } from "./conflicts.ts";
 import { gitCapture, gitWorktrees } from "./git.ts";
-import { parseStatusZ } from "./porcelain.ts";
+import { parseAheadBehind, parseStatusZ } from "./porcelain.ts";
 import { worktreeGitDir } from "./safe_git.ts";
 import { baseBranch } from "./worktrees/names.ts";
 
@@ -30,6 +35,10 @@ import { baseBranch } from "./worktrees/names.ts";
 export interface ScannedWorktree extends WorktreeChanges {
   /** Its commit. */
   head: string | null;
+  /** Commits on it that are not on its base (null when unknown). */
+  ahead: number | null;
+  /** Commits on its base that are not on it (null when unknown). */
+  behind: number | null;
   /** Why it could not be read (null when it was). */
   error: string | null;
 }
@@ -103,10 +112,67 @@ function nulList(out: string): string[] {
   return out.split("\0").filter((p) => p !== "");
 }
 
+/** What a scan keeps between runs (see the module): entries nobody used are dropped on write. */
+interface ScanCache {
+  version: 1;
+  /** By `<base tip> <head>`: the branch's files, the base's files since they parted, ahead and behind. */
+  commits: Record<string, { committed: string[]; baseChanged: string[]; ahead: number; behind: number }>;
+  /** By worktree path: the snapshot commit of its uncommitted work, and what that work looked like. */
+  snapshots: Record<string, { fingerprint: string; commit: string }>;
+  /** By `<commit> <commit>`: where merging the two conflicts. */
+  merges: Record<string, ConflictFile[]>;
+}
+
+function cacheFile(project: Project): string {
+  return path.join(project.prjDir, "cache", "conflict_scan.json");
+}
+
+async function readCache(project: Project): Promise<ScanCache> {
+  try {
+    const c = JSON.parse(await Deno.readTextFile(cacheFile(project))) as ScanCache;
+    if (c.version === 1 && c.commits && c.snapshots && c.merges) return c;
+  } catch { /* none yet, or unreadable: start afresh */ }
+  return { version: 1, commits: {}, snapshots: {}, merges: {} };
+}
+
+/** Writes the cache through a temporary file and a rename, so a reader never sees half of it. */
+async function writeCache(project: Project, cache: ScanCache): Promise<void> {
+  const file = cacheFile(project);
+  try {
+    await Deno.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${Deno.pid}.tmp`;
+    await Deno.writeTextFile(tmp, JSON.stringify(cache));
+    await Deno.rename(tmp, file);
+  } catch { /* a cache: the next scan computes again */ }
+}
+
+/**
+ * What a worktree's uncommitted work looks like without reading it: the head, the status, and
+ * each changed file's size, time and inode. Undefined when a file changed in the last two
+ * seconds: a change within the clock's resolution could keep the same look (git's "racy" case).
+ */
+async function fingerprint(w: ScannedWorktree, status: string): Promise<string | undefined> {
+  const parts = [w.head ?? "", status];
+  const recent = Date.now() - 2000;
+  for (const f of w.uncommitted) {
+    try {
+      const info = await Deno.lstat(path.join(w.path, f));
+      const mtime = info.mtime?.getTime() ?? 0;
+      if (mtime > recent) return undefined;
+      parts.push(`${f}\0${info.size}\0${mtime}\0${info.ino ?? ""}`);
+    } catch {
+      parts.push(`${f}\0gone`);
+    }
+  }
+  return parts.join("\n");
+}
+
 /**
  * Scans the project's active worktrees (every linked worktree whose folder exists) for
- * overlapping changes and real conflicts. Per worktree: `git status` and one `git diff
- * --name-only` (two with the base view); `git merge-tree` only for pairs that share a file.
+ * overlapping changes and real conflicts. Per worktree: `git status`; for a head not seen
+ * before, two `git diff --name-only` and a `git rev-list --count`; for uncommitted work that
+ * changed, a snapshot; `git merge-tree` only for pairs that share a file and were not merged
+ * before.
  *
  * @param store the open store (one is opened and closed when absent)
  *
@@ -152,9 +218,23 @@ export async function scanConflicts(
   const limit = limiter(options.concurrency ?? 8);
   const root = project.root;
   const main = path.resolve(root);
-  const [entries, defaultBase] = await Promise.all([gitWorktrees(root), baseBranch(project)]);
+  const [entries, defaultBase, cache] = await Promise.all([
+    gitWorktrees(root),
+    baseBranch(project),
+    readCache(project),
+  ]);
+  const used: ScanCache = { version: 1, commits: {}, snapshots: {}, merges: {} };
+  let changed = false;
   const active = entries.filter((e) => path.resolve(e.path) !== main && !e.prunable && isDirectory(e.path));
+  const bases = [...new Set(active.map((e) => records.get(path.resolve(e.path))?.base ?? defaultBase))];
+  const tips = new Map<string, string>();
+  if (bases.length > 0) {
+    const r = await gitCapture(root, ["rev-parse", ...bases.map((b) => `${b}^{commit}`), "--"]);
+    const ids = r.stdout.split("\n").filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+    if (r.code === 0 && ids.length === bases.length) bases.forEach((b, i) => tips.set(b, ids[i]!));
+  }
 
+  const statuses = new Map<string, string>();
   const worktrees = await Promise.all(active.map(async (e): Promise<ScannedWorktree> => {
     const p = path.resolve(e.path);
     const row = records.get(p);
@@ -164,14 +244,20 @@ export async function scanConflicts(
       branch: e.branch,
       base: row?.base ?? defaultBase,
       head: e.head,
+      ahead: null,
+      behind: null,
       committed: [],
       uncommitted: [],
       baseChanged: [],
       error: null,
     };
     if (!e.head) return { ...w, error: "it has no commit yet" };
+    const tip = tips.get(w.base);
+    if (!tip) return { ...w, error: `its base "${w.base}" names no commit` };
     try {
-      const [status, committed, onBase] = await Promise.all([
+      const key = `${tip} ${e.head}`;
+      const known = cache.commits[key];
+      const [status, commits] = await Promise.all([
         limit(() =>
           gitCapture({ project: root, worktree: p }, [
             "status",
@@ -181,15 +267,15 @@ export async function scanConflicts(
             "--no-renames",
           ])
         ),
-        limit(() => gitCapture(root, ["diff", "--name-only", "-z", "--no-renames", `${w.base}...${e.head}`, "--"])),
-        withBase
-          ? limit(() => gitCapture(root, ["diff", "--name-only", "-z", "--no-renames", `${e.head}...${w.base}`, "--"]))
-          : Promise.resolve({ code: 0, stdout: "", stderr: "" }),
+        known ?? readCommits(root, tip, e.head, limit),
       ]);
-      for (const r of [status, committed, onBase]) if (r.code !== 0) return { ...w, error: lastLine(r.stderr) };
+      if (status.code !== 0) return { ...w, error: lastLine(status.stderr) };
+      if (typeof commits === "string") return { ...w, error: commits };
+      if (!known) changed = true;
+      used.commits[key] = commits;
+      statuses.set(p, status.stdout);
       w.uncommitted = [...new Set(parseStatusZ(status.stdout).map((x) => x.path))].sort();
-      w.committed = nulList(committed.stdout).sort();
-      w.baseChanged = nulList(onBase.stdout).sort();
+      ({ committed: w.committed, baseChanged: w.baseChanged, ahead: w.ahead, behind: w.behind } = commits);
       return w;
     } catch (error) {
       if (error instanceof PrjError) return { ...w, error: error.message };
@@ -199,20 +285,57 @@ export async function scanConflicts(
   worktrees.sort((x, y) => x.name.localeCompare(y.name));
   const byName = new Map(worktrees.map((w) => [w.name, w]));
 
-  // The commit that stands for a worktree's work: its head, or a snapshot of its uncommitted changes.
+  // The commit that stands for a worktree's work: its head, or a snapshot of its uncommitted
+  // changes (the one made before, while they look the same).
   const commits = new Map<string, Promise<string>>();
+  const fromCache = new Set<string>();
   const commitOf = (w: ScannedWorktree): Promise<string> => {
     let c = commits.get(w.path);
     if (!c) {
-      commits.set(w.path, c = w.uncommitted.length === 0 ? Promise.resolve(w.head!) : snapshot(project, w, limit));
+      c = w.uncommitted.length === 0 ? Promise.resolve(w.head!) : (async () => {
+        const look = await fingerprint(w, statuses.get(w.path) ?? "");
+        const kept = cache.snapshots[w.path];
+        if (look !== undefined && kept?.fingerprint === look) {
+          used.snapshots[w.path] = kept;
+          fromCache.add(w.path);
+          return kept.commit;
+        }
+        const commit = await snapshot(project, w, limit);
+        if (look !== undefined) used.snapshots[w.path] = { fingerprint: look, commit };
+        changed = true;
+        return commit;
+      })();
+      commits.set(w.path, c);
     }
     return c;
   };
-  const mergeTree = async (one: string, two: string): Promise<ConflictFile[]> => {
+  const mergeTreeOnce = async (one: string, two: string): Promise<ConflictFile[]> => {
+    const key = `${one} ${two}`;
+    const kept = cache.merges[key];
+    if (kept) return used.merges[key] = kept;
     const r = await limit(() => gitCapture(root, ["merge-tree", "--write-tree", "-z", "--name-only", one, two]));
-    if (r.code === 0) return [];
-    if (r.code === 1) return conflictFiles(parseMergeTree(r.stdout));
-    throw new PrjError(`git merge-tree failed: ${lastLine(r.stderr)}`);
+    if (r.code !== 0 && r.code !== 1) throw new PrjError(`git merge-tree failed: ${lastLine(r.stderr)}`);
+    changed = true;
+    return used.merges[key] = r.code === 0 ? [] : conflictFiles(parseMergeTree(r.stdout));
+  };
+  // A kept snapshot may be gone (`git gc` prunes commits no ref points at): make it again, once.
+  const mergeTree = async (one: string | ScannedWorktree, two: ScannedWorktree): Promise<ConflictFile[]> => {
+    const sides = [one, two].filter((x): x is ScannedWorktree => typeof x !== "string");
+    const commitsOf = async () => await Promise.all([typeof one === "string" ? one : commitOf(one), commitOf(two)]);
+    try {
+      const [a, b] = await commitsOf();
+      return await mergeTreeOnce(a, b);
+    } catch (error) {
+      const stale = sides.filter((w) => fromCache.has(w.path));
+      if (!(error instanceof PrjError) || stale.length === 0) throw error;
+      for (const w of stale) {
+        fromCache.delete(w.path);
+        delete cache.snapshots[w.path];
+        commits.delete(w.path);
+      }
+      const [a, b] = await commitsOf();
+      return await mergeTreeOnce(a, b);
+    }
   };
   const readable = worktrees.filter((w) => w.error === null);
   const overlaps = overlappingPairs(readable.map((w) => ({ name: w.name, files: changedFiles(w) })));
@@ -221,7 +344,7 @@ export async function scanConflicts(
     const b = byName.get(o.b)!;
     const report: PairReport = { ...o, aPath: a.path, bPath: b.path, conflicts: [], error: null };
     try {
-      report.conflicts = await mergeTree(await commitOf(a), await commitOf(b));
+      report.conflicts = await mergeTree(a, b);
     } catch (error) {
       if (!(error instanceof PrjError)) throw error;
       report.error = error.message;
@@ -235,7 +358,7 @@ export async function scanConflicts(
       if (files.length === 0) return;
       const report: BaseReport = { worktree: w.name, path: w.path, base: w.base, files, conflicts: [], error: null };
       try {
-        report.conflicts = await mergeTree(w.base, await commitOf(w));
+        report.conflicts = await mergeTree(tips.get(w.base)!, w);
       } catch (error) {
         if (!(error instanceof PrjError)) throw error;
         report.error = error.message;
@@ -244,7 +367,36 @@ export async function scanConflicts(
     }));
     base.sort((x, y) => x.worktree.localeCompare(y.worktree));
   }
+  // Keep what this scan used, and the snapshots of worktrees it did not need to merge.
+  for (const [p, snap] of Object.entries(cache.snapshots)) {
+    if (!used.snapshots[p] && worktrees.some((w) => w.path === p)) used.snapshots[p] = snap;
+  }
+  const size = (c: ScanCache) => Object.keys(c.commits).length + Object.keys(c.merges).length;
+  if (changed || size(used) !== size(cache)) await writeCache(project, used);
   return { worktrees, pairs, base };
+}
+
+/**
+ * What commits say of a worktree against its base: its files and the base's files since they
+ * parted, and ahead/behind (three git calls, made once per head and base tip).
+ *
+ * @returns the answer, or why git could not give it
+ */
+async function readCommits(
+  root: string,
+  tip: string,
+  head: string,
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<ScanCache["commits"][string] | string> {
+  const [committed, onBase, counts] = await Promise.all([
+    limit(() => gitCapture(root, ["diff", "--name-only", "-z", "--no-renames", `${tip}...${head}`, "--"])),
+    limit(() => gitCapture(root, ["diff", "--name-only", "-z", "--no-renames", `${head}...${tip}`, "--"])),
+    limit(() => gitCapture(root, ["rev-list", "--left-right", "--count", `${tip}...${head}`, "--"])),
+  ]);
+  for (const r of [committed, onBase, counts]) if (r.code !== 0) return lastLine(r.stderr);
+  const ab = parseAheadBehind(counts.stdout);
+  if (!ab) return `git rev-list printed "${counts.stdout.trim()}"`;
+  return { committed: nulList(committed.stdout).sort(), baseChanged: nulList(onBase.stdout).sort(), ...ab };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Store } from "../state/store.ts";
 import { UsageError } from "../util/errors.ts";
 import { capture } from "../util/process.ts";
 import { didYouMean } from "../util/suggest.ts";
-import { type ConflictScan, scanConflicts } from "./conflict_scan.ts";
+import { type ConflictScan, scanConflicts, type ScannedWorktree } from "./conflict_scan.ts";
 import { noticesOf, overlapsByPath, staleNotices, type WorktreeOverlap } from "./conflicts.ts";
 
 /** One notification sent (or, without a `notify` command, recorded). */
@@ -75,8 +75,9 @@ export async function notifyOverlaps(
 }
 
 /**
- * What `prj fleet` shows in its overlap column: scans the worktrees (against each other, not
- * the base), notifies what is new, and returns each worktree's overlaps by path.
+ * What `prj fleet` shows of each worktree's git state: scans the worktrees (against each other,
+ * not the base), notifies what is new, and returns by worktree path its overlaps, and its
+ * changed files and ahead/behind (so the fleet need not ask git again).
  *
  * @example
  * ```ts
@@ -90,8 +91,8 @@ export async function notifyOverlaps(
  * await initProject(dir);
  * const project = await openProject(dir);
  * const store = openStore(project.prjDir);
- * const { byPath, notified } = await fleetOverlaps(project, store);
- * assert.deepEqual([byPath.size, notified], [0, []]);
+ * const { byPath, worktrees, notified } = await fleetOverlaps(project, store);
+ * assert.deepEqual([byPath.size, worktrees.size, notified], [0, 0, []]);
  * store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -99,10 +100,15 @@ export async function notifyOverlaps(
 export async function fleetOverlaps(
   project: Project,
   store: Store,
-): Promise<{ byPath: Map<string, WorktreeOverlap[]>; notified: OverlapNotification[] }> {
+): Promise<{
+  byPath: Map<string, WorktreeOverlap[]>;
+  worktrees: Map<string, ScannedWorktree>;
+  notified: OverlapNotification[];
+}> {
   const scan = await scanConflicts(project, store, { base: false });
   const notified = await notifyOverlaps(project, store, scan);
-  return { byPath: overlapsByPath(scan.pairs), notified };
+  const worktrees = new Map(scan.worktrees.filter((w) => w.error === null).map((w) => [w.path, w]));
+  return { byPath: overlapsByPath(scan.pairs), worktrees, notified };
 }
 
 /** What `prj conflicts` (and the MCP `conflicts` tool) reports. */

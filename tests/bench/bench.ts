@@ -274,7 +274,8 @@ try {
     });
   }
   if (want("fleet")) {
-    // --- prj fleet with 20 live sessions (agents waiting at a permission prompt)
+    // --- prj fleet with 20 live sessions (agents at work), the overlap column included: each pair
+    // of neighbours writes the same new file (ten pairs to snapshot and merge-tree)
     console.error("measuring prj fleet with 20 live sessions ...");
     const fleetRepo = path.join(tmp, "fleet");
     await Deno.mkdir(fleetRepo);
@@ -283,11 +284,20 @@ try {
     await sh(fleetRepo, "git", "add", "-A");
     await sh(fleetRepo, "git", "commit", "-q", "-m", "init");
     await sh(fleetRepo, ...prj("init"));
-    const fake = path.join(ROOT, "tests", "fixtures", "fake_claude.sh");
-    await Deno.writeTextFile(path.join(fleetRepo, ".prj", "config.yaml"), `agent:\n  command: ${fake}\n`);
+    await Deno.writeTextFile(
+      path.join(fleetRepo, ".prj", "config.yaml"),
+      `agent:\n  command: ${AGENT}\n  kind: generic\nfleet:\n  idle_after: 600\n`,
+    );
     const fleetSocket = `${socket}-fleet`;
-    const tasks20 = Array.from({ length: 20 }, (_, i) => `agent${i}`).join(",");
-    await run(prj("run", "parallel", `tasks=${tasks20}`), fleetRepo, { PRJ_TMUX_SOCKET: fleetSocket });
+    const tasks20 = Array.from({ length: 20 }, (_, i) => `agent${i}`);
+    await run(prj("run", "parallel", `tasks=${tasks20.join(",")}`), fleetRepo, {
+      PRJ_TMUX_SOCKET: fleetSocket,
+      AGENT_SLEEP: "600",
+    });
+    for (const [i, name] of tasks20.entries()) {
+      const dir = path.join(tmp, "fleet.worktrees", name);
+      await Deno.writeTextFile(path.join(dir, `shared${i >> 1}.md`), `written by ${name}\n`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
     const fleetMedian = await timeMany(N, () => run(prj("fleet"), fleetRepo, { PRJ_TMUX_SOCKET: fleetSocket }));
     await new Deno.Command("tmux", { args: ["-L", fleetSocket, "kill-server"], stdout: "null", stderr: "null" })
@@ -299,6 +309,88 @@ try {
       baseline: base,
       unit: "ms",
       target: "< 300 ms",
+      ratio: true,
+    });
+  }
+  if (want("conflicts")) {
+    // --- a conflict scan of 10 active worktrees on a 5,000-file repo: each worktree has a commit
+    // and uncommitted work; neighbours share a file (nine pairs to merge-tree, one real conflict)
+    console.error("measuring a conflict scan of 10 worktrees on a 5,000-file repo ...");
+    const scanRepo = path.join(tmp, "scan");
+    await Deno.mkdir(scanRepo);
+    await sh(scanRepo, "git", "init", "-q", "-b", "main");
+    for (let d = 0; d < 50; d++) {
+      await Deno.mkdir(path.join(scanRepo, `dir${d}`));
+      for (let f = 0; f < 100; f++) {
+        const lines = Array.from({ length: 20 }, (_, l) => `export const v${f}_${l} = ${d * 100 + f + l};`);
+        await Deno.writeTextFile(path.join(scanRepo, `dir${d}`, `file${f}.ts`), lines.join("\n") + "\n");
+      }
+    }
+    await sh(scanRepo, "git", "add", "-A");
+    await sh(scanRepo, "git", "commit", "-q", "-m", "5000 files");
+    await sh(scanRepo, ...prj("init"));
+    await sh(scanRepo, "git", "add", "-A");
+    await sh(scanRepo, "git", "commit", "-q", "-m", "prj init");
+    const trees: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      await run(prj("worktree", "create", `w${i}`), scanRepo);
+      trees.push(path.join(tmp, "scan.worktrees", `w${i}`));
+    }
+    const edit = async (dir: string, file: string, line: number, text: string) => {
+      const p = path.join(dir, file);
+      const lines = (await Deno.readTextFile(p)).split("\n");
+      lines[line] = text;
+      await Deno.writeTextFile(p, lines.join("\n"));
+    };
+    for (const [i, dir] of trees.entries()) {
+      // Committed: its own file, and a file shared with the next worktree (a different line each).
+      await edit(dir, `dir${i}/file0.ts`, 0, `// w${i} own`);
+      await edit(dir, `dir${i + 1}/file1.ts`, 0, `// w${i} shares`);
+      await sh(dir, "git", "commit", "-q", "-am", `w${i}`);
+      // Uncommitted: the shared file of the previous worktree, far from its line, and a new file.
+      if (i > 0) await edit(dir, `dir${i}/file1.ts`, 15, `// w${i} too`);
+      await Deno.writeTextFile(path.join(dir, `new${i}.ts`), "export {};\n");
+    }
+    await edit(trees[9]!, "dir0/file0.ts", 0, "// w9 collides with w0"); // the one real conflict
+    const scanOnce = async (cold = false) => {
+      if (cold) await Deno.remove(path.join(scanRepo, ".prj", "cache", "conflict_scan.json")).catch(() => {});
+      const t0 = performance.now();
+      const out = await new Deno.Command(prj("conflicts", "--json")[0]!, {
+        args: prj("conflicts", "--json").slice(1),
+        cwd: scanRepo,
+        env: ENV,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const ms = performance.now() - t0;
+      const view = JSON.parse(new TextDecoder().decode(out.stdout));
+      if (out.code !== 1 || view.pairs.length !== 10 || view.conflicts !== 1) {
+        throw new Error(`prj conflicts: exit ${out.code}, ${view.pairs?.length} pairs, ${view.conflicts} conflicts`);
+      }
+      return ms;
+    };
+    const statusAll = async () => {
+      const t0 = performance.now();
+      await Promise.all(trees.map((dir) => sh(dir, "git", "status", "--porcelain")));
+      return performance.now() - t0;
+    };
+    const statusMedian = await timeMany(N, statusAll);
+    rows.push({
+      what: "prj conflicts, 10 active worktrees (5,000 files)",
+      median: await timeMany(N, () => scanOnce()),
+      baselineName: "git status in the 10 worktrees at once",
+      baseline: statusMedian,
+      unit: "ms",
+      target: "< 1 s",
+      ratio: true,
+    });
+    rows.push({
+      what: "the same, nothing cached (first scan)",
+      median: await timeMany(N, () => scanOnce(true)),
+      baselineName: "git status in the 10 worktrees at once",
+      baseline: statusMedian,
+      unit: "ms",
+      target: "< 1 s",
       ratio: true,
     });
   }
