@@ -26,7 +26,7 @@
 export { type CreatedWorktree, createWorktree, type CreateWorktreeOptions } from "./worktrees/create.ts";
 export { getWorktree, listWorktrees, type WorktreeInfo } from "./worktrees/list.ts";
 export { removeWorktree } from "./worktrees/remove.ts";
-export { mergeWorktree } from "./worktrees/merge.ts";
+export { type MergeMode, mergeWorktree } from "./worktrees/merge.ts";
 export { diffWorktree } from "./worktrees/diff.ts";
 export {
   type BaseReport,
@@ -35,6 +35,13 @@ export {
   scanConflicts,
   type ScannedWorktree,
 } from "./conflict_scan.ts";
+export {
+  type ConflictsView,
+  conflictsView,
+  fleetOverlaps,
+  notifyOverlaps,
+  type OverlapNotification,
+} from "./conflict_watch.ts";
 export {
   type ConflictFile,
   overlapLabel,
