@@ -301,3 +301,20 @@ export function latestResumableLaunch(store: Store, worktree: string): LaunchRec
     "SELECT * FROM agent_launches WHERE (worktree = ? OR worktree_path = ?) AND agent_session_id IS NOT NULL ORDER BY id DESC LIMIT 1",
   ).get(worktree, worktree) as LaunchRecord | undefined;
 }
+
+/**
+ * The interactive launches of a kind that have a conversation id, whose transcripts the cost
+ * ledger reads: those in the fleet, and those launched since `since`, oldest first.
+ */
+export function transcriptLaunches(store: Store, since: string, kind = "claude"): LaunchRecord[] {
+  return sql(store).prepare(
+    `SELECT * FROM agent_launches WHERE kind = ? AND headless = 0 AND agent_session_id IS NOT NULL
+       AND (superseded = 0 OR launched_at >= ?) ORDER BY id`,
+  ).all(kind, since) as unknown as LaunchRecord[];
+}
+
+/** The launches of one conversation (by its id), oldest first. */
+export function launchesOfSession(store: Store, sessionId: string): LaunchRecord[] {
+  return sql(store).prepare("SELECT * FROM agent_launches WHERE agent_session_id = ? ORDER BY id")
+    .all(sessionId) as unknown as LaunchRecord[];
+}

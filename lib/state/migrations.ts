@@ -1,7 +1,7 @@
 /** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Migration `v` takes a database from version `v` to `v + 1`. */
 export const MIGRATIONS: readonly string[] = [
@@ -187,5 +187,39 @@ export const MIGRATIONS: readonly string[] = [
      level TEXT NOT NULL,
      notified_at TEXT NOT NULL,
      PRIMARY KEY (a, b, path)
+   );`,
+  // v6: what agents used and cost, per launch and model (per day for interactive transcripts),
+  // and where reading each launch's transcript got to
+  `CREATE TABLE agent_usage (
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL UNIQUE,
+     launch_id INTEGER,
+     run_id TEXT,
+     task_id TEXT,
+     agent_id TEXT,
+     worktree TEXT,
+     kind TEXT NOT NULL,
+     model TEXT,
+     session_id TEXT,
+     source TEXT NOT NULL,
+     at TEXT NOT NULL,
+     day TEXT NOT NULL,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_read INTEGER NOT NULL DEFAULT 0,
+     cache_write INTEGER NOT NULL DEFAULT 0,
+     cost_usd REAL,
+     cost_source TEXT,
+     session_totals TEXT
+   );
+   CREATE INDEX agent_usage_day ON agent_usage(day);
+   CREATE INDEX agent_usage_launch ON agent_usage(launch_id);
+   CREATE INDEX agent_usage_session ON agent_usage(session_id);
+   CREATE TABLE usage_cursors (
+     launch_id INTEGER NOT NULL,
+     path TEXT NOT NULL,
+     state TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (launch_id, path)
    );`,
 ];
