@@ -400,10 +400,12 @@ export function computeCost(
 }
 
 /** Fills in the cost of records without a reported one, from the prices (still null for an unpriced model). */
-export function priced(
-  records: readonly UsageRecord[],
+export function priced<
+  T extends TokenCounts & { model: string | null; cost_usd: number | null; cost_source: CostSource },
+>(
+  records: readonly T[],
   prices: Readonly<Record<string, ModelPrice>> = PRICES,
-): UsageRecord[] {
+): T[] {
   return records.map((r) => {
     if (r.cost_usd !== null) return r;
     const cost = computeCost(r.model, r, prices);
@@ -419,7 +421,9 @@ export interface DayUsage extends TokenCounts {
   model: string;
   /** Local day, `YYYY-MM-DD`. */
   day: string;
-  /** USD, or null when unknown. */
+  /** Counted from the messages (true), or Claude Code's own account at exit (false). */
+  estimate: boolean;
+  /** USD as reported, or null (an estimate's cost comes from the prices). */
   cost_usd: number | null;
   cost_source: CostSource;
 }
@@ -554,13 +558,11 @@ export function readTranscript(
 }
 
 /**
- * The usage a transcript cursor holds, per model and day: what `cost-state` entries settled,
- * plus the estimate of the messages since (priced from the table, else unknown).
+ * The usage a transcript cursor holds, per model and day: what `cost-state` entries settled
+ * (with the cost Claude Code reported), and apart from it the estimate of the other messages
+ * (`estimate: true`, no cost: price it with {@link priced}).
  */
-export function transcriptUsage(
-  cursor: TranscriptCursor,
-  prices: Readonly<Record<string, ModelPrice>> = PRICES,
-): DayUsage[] {
+export function transcriptUsage(cursor: TranscriptCursor): DayUsage[] {
   const keys = new Set([
     ...Object.keys(cursor.settled),
     ...Object.keys(cursor.pending),
@@ -570,22 +572,19 @@ export function transcriptUsage(
   for (const key of [...keys].sort()) {
     const [model, day] = key.split("\t") as [string, string];
     const settled = cursor.settled[key];
-    const open = cursor.pending[key] || cursor.estimated[key]
-      ? add(cursor.pending[key] ?? ZERO, cursor.estimated[key] ?? ZERO)
-      : undefined;
-    const pending = open && !isEmpty(open) ? open : undefined;
-    const counts = add(settled ?? ZERO, pending ?? ZERO);
-    if (isEmpty(counts)) continue;
-    const estimate = pending ? computeCost(model, pending, prices) : 0;
-    const known = settled ? settled.cost_usd : 0;
-    const cost = estimate === null || known === null ? null : roundUsd(estimate + known);
-    out.push({
-      model,
-      day,
-      ...counts,
-      cost_usd: cost,
-      cost_source: cost === null ? null : pending ? "price table" : "reported",
-    });
+    if (settled && (!isEmpty(settled) || settled.cost_usd)) {
+      const { cost_usd, ...counts } = settled;
+      out.push({
+        model,
+        day,
+        estimate: false,
+        ...counts,
+        cost_usd,
+        cost_source: cost_usd === null ? null : "reported",
+      });
+    }
+    const open = add(cursor.pending[key] ?? ZERO, cursor.estimated[key] ?? ZERO);
+    if (!isEmpty(open)) out.push({ model, day, estimate: true, ...open, cost_usd: null, cost_source: null });
   }
   return out;
 }

@@ -222,11 +222,11 @@ function readInPieces(file: string, window: { since: string; until?: string }, s
   return cursor;
 }
 
-function transcriptBrief(cursor: TranscriptCursor, prices?: Parameters<typeof transcriptUsage>[1]): string[] {
-  return transcriptUsage(cursor, prices).map((u) =>
+function transcriptBrief(cursor: TranscriptCursor, prices?: Parameters<typeof priced>[1]): string[] {
+  return priced(transcriptUsage(cursor), prices).map((u) =>
     `${u.model} ${u.day === localDay("2026-11-21T06:30:00Z") ? "day" : u.day}: ${u.input_tokens}/${u.output_tokens} ${
       u.cost_usd === null ? "?" : `$${u.cost_usd}`
-    }${u.cost_source ? ` (${u.cost_source})` : ""}`
+    }${u.cost_source ? ` (${u.cost_source})` : ""}${u.estimate ? " estimate" : ""}`
   );
 }
 
@@ -243,9 +243,11 @@ Deno.test("Claude Code transcripts: each launch of a resumed conversation counts
     assert.deepEqual(readInPieces(file, first, step).settled, readInPieces(file, first).settled, `step ${step}`);
     assert.deepEqual(readInPieces(file, second, step).settled, readInPieces(file, second).settled, `step ${step}`);
   }
-  // A launch that began in the middle of the first part: its estimate stands, nothing is counted twice.
+  // A launch that began in the middle of the first part: its own message there stays an estimate (that
+  // cost-state covers another launch's too), the part after it is settled; nothing is counted twice.
   assert.deepEqual(transcriptBrief(readInPieces(file, { since: "2026-11-21T06:29:00Z" })), [
-    "claude-opus-5-5 day: 360/60 ?",
+    "claude-opus-5-5 day: 240/40 $0.00176 (reported)",
+    "claude-opus-5-5 day: 120/20 ? estimate",
   ]);
 });
 
@@ -258,9 +260,9 @@ Deno.test("Claude Code transcripts: while live, the deduplicated messages are an
     newTranscriptCursor(),
     window,
   );
-  assert.deepEqual(transcriptBrief(live), ["claude-opus-5-5 day: 480/80 ?"]);
+  assert.deepEqual(transcriptBrief(live), ["claude-opus-5-5 day: 480/80 ? estimate"]);
   assert.deepEqual(transcriptBrief(live, { "claude-opus-5-5": { input: 5, output: 25 } }), [
-    "claude-opus-5-5 day: 480/80 $0.0044 (price table)",
+    "claude-opus-5-5 day: 480/80 $0.0044 (price table) estimate",
   ]);
   // At exit Claude's own totals (side calls included) replace the estimate.
   const rest = new TextDecoder().decode(new TextEncoder().encode(text).subarray(live.offset));
@@ -287,7 +289,7 @@ Deno.test("Claude Code transcripts: headless runs and subagents in the conversat
   ]);
   const sub = path.join(CLAUDE, "transcripts", "headless-subagent-session.subagents", "agent-a3b6f12cfe8eb467f.jsonl");
   assert.deepEqual(transcriptBrief(readInPieces(sub, { since: "2026-11-21T06:38:50Z" })), [
-    "claude-opus-5-5 day: 360/60 ?",
+    "claude-opus-5-5 day: 360/60 ? estimate",
   ]);
 });
 
