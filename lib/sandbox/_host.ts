@@ -28,7 +28,11 @@ export async function hostMain(): Promise<void> {
   const describe = (error: unknown) =>
     error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
 
-  const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
+  // Read with Deno.stdin.read and a TextDecoder, not the web streams: they (and any timer) add
+  // several milliseconds to the start of every step's process.
+  const stdin = Deno.stdin;
+  const decoder = new TextDecoder();
+  const chunk = new Uint8Array(64 * 1024);
   let buffer = "";
   const nextLine = async (): Promise<string | undefined> => {
     for (;;) {
@@ -38,18 +42,17 @@ export async function hostMain(): Promise<void> {
         buffer = buffer.slice(nl + 1);
         return line;
       }
-      const { value, done } = await reader.read();
-      if (done) return undefined;
-      buffer += value;
+      const n = await stdin.read(chunk);
+      if (n === null) return undefined;
+      buffer += decoder.decode(chunk.subarray(0, n), { stream: true });
     }
   };
-  // A spare host waits for its step; it leaves when prj goes away (stdin closes) or after a minute idle.
-  const idle = setTimeout(() => exit(0), 60_000);
+  // A spare process waits for its step; it leaves when prj goes away (stdin closes), or when prj
+  // ends it after a minute unused.
   token = (await nextLine()) ?? exit(0);
   send({ type: "ready" });
   const startLine = await nextLine();
   if (startLine === undefined) exit(0);
-  clearTimeout(idle);
   const start = parse(startLine!) as {
     moduleUrl: string;
     mode: "step" | "hook";

@@ -22,7 +22,6 @@
  * the same link a path that no rule names.
  */
 import * as path from "node:path";
-import { PrjError } from "../util/errors.ts";
 
 /** A symlink found in a granted folder. */
 export interface FoundLink {
@@ -238,27 +237,39 @@ export function resolveLoose(p: string): string {
   }
 }
 
-function decodeNul(bytes: Uint8Array): string[] {
-  return new TextDecoder().decode(bytes).split("\0").filter((s) => s !== "");
-}
-
-async function find(roots: string[], expression: string[]): Promise<string[]> {
-  if (roots.length === 0) return [];
-  // -P: never follow links; git's object store holds nothing a step could use and is large.
-  let out: Deno.CommandOutput;
+/**
+ * Walks a folder as `find -P` would (links are never followed; git's object store, which holds
+ * nothing a step could use and is large, is skipped) and collects what a rule looks at: every
+ * symlink, and with `writable` also every `.git` entry and every regular file with more than one
+ * hard link. Folders in `skip` are not entered (they are walked on their own). In-process: the
+ * file type comes with the folder's listing, so only files in writable folders are stat'ed, and
+ * no program is started for each step.
+ */
+function walk(dir: string, writable: boolean, skip: readonly string[], out: string[]): void {
+  let entries: Deno.DirEntry[];
   try {
-    out = await new Deno.Command("find", {
-      args: ["-P", ...roots, "-path", "*/.git/objects", "-prune", "-o", "(", ...expression, ")", "-print0"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    throw new PrjError("Sandboxed steps need the `find` program (to look for links in the granted folders)", {
-      hint: "install findutils",
-    });
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return; // unreadable, or gone: as find, go on with the rest
   }
-  return decodeNul(out.stdout);
+  for (const entry of entries) {
+    const p = dir === "/" ? `/${entry.name}` : `${dir}/${entry.name}`;
+    if (p.endsWith("/.git/objects")) continue;
+    if (entry.isSymlink) {
+      out.push(p);
+      continue;
+    }
+    if (writable && entry.name === ".git") out.push(p);
+    if (entry.isDirectory) {
+      if (!skip.includes(p)) walk(p, writable, skip, out);
+    } else if (writable && entry.isFile) {
+      let nlink = 1;
+      try {
+        nlink = Deno.lstatSync(p).nlink ?? 1;
+      } catch { /* gone */ }
+      if (nlink > 1) out.push(p);
+    }
+  }
 }
 
 /**
@@ -268,7 +279,7 @@ async function find(roots: string[], expression: string[]): Promise<string[]> {
  * @param readRoots canonical read folders to look in
  * @param writeRoots canonical write folders to look in
  */
-export async function scanLinks(readRoots: readonly string[], writeRoots: readonly string[]): Promise<LinkScan> {
+export function scanLinks(readRoots: readonly string[], writeRoots: readonly string[]): Promise<LinkScan> {
   const existing = (dirs: readonly string[]) =>
     outermost(dirs).filter((d) => {
       try {
@@ -279,10 +290,10 @@ export async function scanLinks(readRoots: readonly string[], writeRoots: readon
     });
   const writes = existing(writeRoots);
   const reads = existing(readRoots).filter((r) => !writes.some((w) => within(r, w)));
-  const [readFound, writeFound] = await Promise.all([
-    find(reads, ["-type", "l"]),
-    find(writes, ["-type", "l", "-o", "-name", ".git", "-o", "-type", "f", "-links", "+1"]),
-  ]);
+  const readFound: string[] = [];
+  const writeFound: string[] = [];
+  for (const root of reads) walk(root, false, writes, readFound);
+  for (const root of writes) walk(root, true, [], writeFound);
   const scan: LinkScan = { links: [], hardLinks: [], gitEntries: [] };
   const inWrite = (p: string) => writes.some((w) => within(p, w));
   for (const p of [...readFound.filter((p) => !inWrite(p)), ...writeFound]) {
@@ -290,7 +301,7 @@ export async function scanLinks(readRoots: readonly string[], writeRoots: readon
     try {
       info = Deno.lstatSync(p);
     } catch {
-      continue; // gone since find saw it
+      continue; // gone since the walk saw it
     }
     const root = writes.find((w) => within(p, w));
     if (root !== undefined && path.basename(p) === ".git" && path.dirname(p) !== root) scan.gitEntries.push(p);
@@ -299,5 +310,5 @@ export async function scanLinks(readRoots: readonly string[], writeRoots: readon
       scan.hardLinks.push({ path: p, dev: info.dev ?? 0, ino: info.ino ?? 0, nlink: info.nlink ?? 1 });
     }
   }
-  return scan;
+  return Promise.resolve(scan);
 }

@@ -4,8 +4,9 @@
  *
  * One process per step: however the step ends (return, throw, an error nobody caught,
  * `Deno.exit`, `self.close`, out of memory, SIGKILL, an endless loop), only that process ends,
- * and nothing a step changes in its process (globals, cwd, env) reaches the next step. After
- * each step a spare process with the same flags is started, so the next step like it starts warm.
+ * and nothing a step changes in its process (globals, cwd, env) reaches the next step. As a step
+ * starts, processes with the same flags are started for the sandboxed steps like it that follow
+ * (spares), so those find their process ready.
  */
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -67,6 +68,11 @@ export interface SandboxOptions {
   onArtifact: (name: string, content: string | Uint8Array) => Promise<string>;
   /** `hook`: call the default export with `ctx.payload` first (agent runner hooks). */
   mode?: "step" | "hook";
+  /**
+   * How many processes with the same flags to start ahead for the steps that follow (default 1):
+   * the sandboxed steps after this one with the same grant, up to a few.
+   */
+  spares?: number | undefined;
   /** V8 heap limit of the step's process in MB (default {@link DEFAULT_HEAP_MB}). */
   heapMb?: number | undefined;
   /**
@@ -100,22 +106,54 @@ interface Host {
   onStderr: (line: string) => void;
   /** Reading its output; settles when both streams end. */
   pumps: Promise<void>;
+  /** Set when the process has ended. */
+  exited?: boolean;
+  /** A spare's idle timer. */
+  idle?: ReturnType<typeof setTimeout>;
 }
 
-let spare: Host | undefined;
+/** Started processes waiting for a step, oldest first. */
+let spares: Host[] = [];
 
-/** The deno executable: this one, or for a compiled prj the `deno` on PATH. */
-function denoExecutable(): string {
-  if (!(Deno.build as { standalone?: boolean }).standalone) return Deno.execPath();
+/** A spare not taken within this time is ended (prj may run for hours: `prj mcp`, the agent runner). */
+const SPARE_IDLE_MS = 60_000;
+
+/** The first regular file `name` in PATH's folders. */
+function onPath(name: string): string | undefined {
   for (const dir of (Deno.env.get("PATH") ?? "").split(path.delimiter)) {
-    const candidate = path.join(dir, "deno");
+    if (dir === "") continue;
+    const candidate = path.join(dir, name);
     try {
       if (Deno.statSync(candidate).isFile) return candidate;
     } catch { /* next */ }
   }
-  throw new PrjError("Sandboxed steps need the `deno` executable on PATH, which was not found", {
-    hint: "install Deno, or run prj itself with `deno run`",
-  });
+  return undefined;
+}
+
+let deno: string | undefined;
+
+/** The deno executable: this one, or for a compiled prj the `deno` on PATH. */
+function denoExecutable(): string {
+  if (deno !== undefined) return deno;
+  if (!(Deno.build as { standalone?: boolean }).standalone) return deno = Deno.execPath();
+  const found = onPath("deno");
+  if (found === undefined) {
+    throw new PrjError("Sandboxed steps need the `deno` executable on PATH, which was not found", {
+      hint: "install Deno, or run prj itself with `deno run`",
+    });
+  }
+  return deno = found;
+}
+
+let setsid: string | null | undefined;
+
+/**
+ * `setsid` (util-linux, busybox), which starts the step's process in a session and process group
+ * of its own without forking prj: Deno's `detached` does the same by forking prj's whole process
+ * first, which costs milliseconds per step. Null where there is none (macOS): then `detached`.
+ */
+function setsidProgram(): string | null {
+  return setsid ??= onPath("setsid") ?? null;
 }
 
 /** prj's environment minus Deno's own settings, which could change how the sandbox behaves. */
@@ -145,15 +183,20 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 
 function spawnHost(key: string, args: readonly string[], cwd: string): Host {
   const token = crypto.randomUUID();
-  const child = new Deno.Command(denoExecutable(), {
-    args: ["run", ...args, HOST_URL],
+  const argv = [denoExecutable(), "run", ...args, HOST_URL];
+  // A session and process group of its own, so whatever the step starts is stopped with it. setsid(1)
+  // makes it the leader of both and then runs deno in the same process (prj spawns it in prj's own
+  // group, so it is not a leader already and never forks): the process prj waits for is the step's.
+  const leader = setsidProgram();
+  const child = new Deno.Command(leader ?? argv[0]!, {
+    args: leader ? argv : argv.slice(1),
     cwd,
     clearEnv: true,
     env: hostEnv(),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    detached: true, // its own process group, so whatever the step starts is stopped with it
+    detached: leader === null,
   }).spawn();
   const writer = child.stdin.getWriter();
   writer.write(new TextEncoder().encode(token + "\n")).catch(() => {});
@@ -183,33 +226,56 @@ function kill(host: Host): void {
   }
 }
 
-/** A process for the step: the spare when it has the same flags, else a new one. */
+/**
+ * A process for the step: the oldest spare with the same flags (a spare that died is skipped),
+ * else a new one. Spares with other flags are ended: the run has moved on to another grant.
+ */
 function takeHost(key: string, args: readonly string[], cwd: string): Host {
-  let host: Host;
-  if (spare?.key === key) {
-    host = spare;
+  let host: Host | undefined;
+  for (const other of spares.filter((h) => h.key !== key)) dropSpare(other);
+  while (host === undefined && spares.length > 0) {
+    const candidate = spares.shift()!;
+    clearTimeout(candidate.idle);
+    if (candidate.exited) continue;
+    host = candidate;
     host.child.ref();
-  } else {
-    if (spare) kill(spare);
-    host = spawnHost(key, args, cwd);
   }
-  spare = undefined;
+  host ??= spawnHost(key, args, cwd);
   attach(host);
   return host;
 }
 
-/** Starts the spare for the next step with the same flags. */
-function startSpare(key: string, args: readonly string[], cwd: string): void {
-  if (spare) kill(spare);
-  spare = undefined;
-  try {
-    const host = spawnHost(key, args, cwd);
+/** Ends a spare and forgets it. */
+function dropSpare(host: Host): void {
+  clearTimeout(host.idle);
+  spares = spares.filter((h) => h !== host);
+  kill(host);
+}
+
+/**
+ * Keeps `count` spares with these flags started, so that many steps like this one find their
+ * process ready (its start-up overlaps the steps before it); spares beyond `count` are ended.
+ */
+function keepSpares(key: string, args: readonly string[], cwd: string, count: number): void {
+  for (const other of spares.filter((h) => h.key !== key)) dropSpare(other);
+  while (spares.length > count) dropSpare(spares.at(-1)!);
+  while (spares.length < count) {
+    let host: Host;
+    try {
+      host = spawnHost(key, args, cwd);
+    } catch {
+      return; // the step that needs it starts its own
+    }
     host.child.unref(); // a spare never keeps prj running; it leaves when prj's end of stdin closes
+    const idle = setTimeout(() => dropSpare(host), SPARE_IDLE_MS);
+    Deno.unrefTimer(idle);
+    host.idle = idle;
     host.child.status.then(() => {
-      if (spare === host) spare = undefined;
+      host.exited = true;
+      if (spares.includes(host)) dropSpare(host);
     });
-    spare = host;
-  } catch { /* the next step starts its own */ }
+    spares.push(host);
+  }
 }
 
 /** git's `core.hooksPath` of a project (a relative one names a folder in every checkout), per project. */
@@ -250,15 +316,16 @@ export async function planSandbox(
   const write = typeof grant.write === "boolean" ? grant.write : grant.write.map(canonical);
   const moduleDir = canonical(where.moduleDir);
   const project = canonical(where.project);
-  const protectedWrite = protectedPaths(
-    { project, worktree: where.worktree ? canonical(where.worktree) : undefined },
-    await hooksPathOf(where.project),
-  );
-  checkGrantPaths(grant, { project: where.project, worktree: where.worktree }, protectedWrite, project);
+  const hooksPath = hooksPathOf(where.project); // git answers (once per project) while the folders are scanned
   const readRoots = read === true ? [] : [...(read || []), moduleDir];
   const writeRoots = write === true ? [] : write || [];
   // With read: true only writable folders matter; with write: true the project's links still do.
   const scan = await scanLinks(read === true ? writeRoots : readRoots, write === true ? [project] : writeRoots);
+  const protectedWrite = protectedPaths(
+    { project, worktree: where.worktree ? canonical(where.worktree) : undefined },
+    await hooksPath,
+  );
+  checkGrantPaths(grant, { project: where.project, worktree: where.worktree }, protectedWrite, project);
   const found = analyseLinks(
     { read: read === true ? "all" : readRoots, write: write === true ? "all" : writeRoots },
     scan,
@@ -380,7 +447,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<StepResult>
   for (const note of denials.notes) options.onLog(`sandbox: ${note}`);
   const key = JSON.stringify([args, cwd]);
   const host = takeHost(key, args, cwd);
-  startSpare(key, args, cwd);
+  keepSpares(key, args, cwd, options.spares ?? 1);
   try {
     return await drive(host, options, stepName, heapMb, denials);
   } finally {
