@@ -72,7 +72,9 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
     if (exit.stopped === "cancelled") throw new Error("agent was cancelled");
     if (failure) throw new Error(failure);
     return {
-      output: result ? `agent finished: ${result.subtype}, ${result.num_turns ?? "?"} turn(s)` : "agent finished",
+      output: result
+        ? `agent finished: ${result.subtype}${result.num_turns === null ? "" : `, ${result.num_turns} turn(s)`}`
+        : "agent finished",
       data: { ...agent, exitCode: exit.code, result: result ?? null },
     };
   }

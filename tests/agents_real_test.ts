@@ -4,124 +4,14 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import type { FleetRow } from "@prunejuice/cli/agents";
-import { agentCli, type FakeApi, startFakeApi } from "./support/agent_clis.ts";
-import { prj, query, setConfig, spawnPrj, tempRepo, tempTmux, tmux, waitFor, writeCommand } from "./helpers.ts";
-
-type Row = FleetRow & { stateLabel: string };
-
-/** A repo with prj set up for the real Claude Code, its API stand-in, a private tmux server and a notify log. */
-interface ClaudeLab extends AsyncDisposable {
-  repo: string;
-  api: FakeApi;
-  socket: string;
-  env: Record<string, string>;
-  /** `prj fleet --json`, one call. */
-  fleet(): Promise<Row[]>;
-  /** The visible text of a session's pane. */
-  pane(session: string): Promise<string>;
-  /** Sends keys to a session. */
-  keys(session: string, ...keys: string[]): Promise<void>;
-  /** The states notify ran for. */
-  notified(): Promise<string[]>;
-}
-
-async function claudeLab(
-  o: { trust?: boolean; control?: Record<string, unknown>; agent?: string[] } = {},
-): Promise<ClaudeLab> {
-  const claude = await agentCli("claude");
-  const fixture = await tempRepo();
-  const repo = fixture.path;
-  const server = tempTmux();
-  const api = await startFakeApi("anthropic", o.control ?? {});
-  const configDir = path.join(path.dirname(repo), "claude-config");
-  await Deno.mkdir(configDir);
-  // What Claude Code writes itself after onboarding, approving the key and (unless untrusted) trusting the repo;
-  // a worktree inherits its repository's trust.
-  await Deno.writeTextFile(
-    path.join(configDir, ".claude.json"),
-    JSON.stringify({
-      hasCompletedOnboarding: true,
-      customApiKeyResponses: { approved: ["sk-ant-fake-0000"], rejected: [] },
-      projects: o.trust === false ? {} : { [repo]: { hasTrustDialogAccepted: true } },
-    }),
-  );
-  const log = path.join(path.dirname(repo), "notify.log");
-  // `claude` by name: prj finds it on its own PATH; the session's login shell would not.
-  await setConfig(
-    repo,
-    [
-      "agent:",
-      "  command: claude",
-      ...(o.agent ?? []).map((l) => `  ${l}`),
-      `notify: 'echo "$PRJ_AGENT_STATE" >> ${log}'`,
-    ]
-      .join("\n") + "\n",
-  );
-  const env = {
-    ...server.env,
-    PATH: `${path.dirname(claude)}:${Deno.env.get("PATH")}`,
-    CLAUDE_CONFIG_DIR: configDir,
-    ANTHROPIC_BASE_URL: api.url,
-    ANTHROPIC_API_KEY: "sk-ant-fake-0000",
-    DISABLE_AUTOUPDATER: "1",
-    CLAUDE_CODE_MAX_RETRIES: "1",
-  };
-  return {
-    repo,
-    api,
-    socket: server.socket,
-    env,
-    async fleet() {
-      const r = await prj(repo, ["fleet", "--json"], { env });
-      assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout);
-    },
-    async pane(session) {
-      return (await tmux(server.socket, "capture-pane", "-p", "-J", "-t", `=${session}:`)).stdout;
-    },
-    async keys(session, ...keys) {
-      await tmux(server.socket, "send-keys", "-t", `=${session}:`, ...keys);
-    },
-    async notified() {
-      try {
-        return (await Deno.readTextFile(log)).trim().split("\n");
-      } catch {
-        return [];
-      }
-    },
-    async [Symbol.asyncDispose]() {
-      await server[Symbol.asyncDispose]();
-      await api[Symbol.asyncDispose]();
-      await fixture[Symbol.asyncDispose]();
-    },
-  };
-}
-
-/** Runs `prj run feature-branch` and returns the run's JSON. */
-async function launch(lab: ClaudeLab, name: string, ...args: string[]) {
-  const r = await prj(lab.repo, ["run", "feature-branch", `feature_name=${name}`, ...args, "--json"], { env: lab.env });
-  return { code: r.code, json: JSON.parse(r.stdout), stderr: r.stderr };
-}
-
-/** Waits until the pane shows `text`, and returns when it did. */
-async function shown(lab: ClaudeLab, session: string, text: string | RegExp): Promise<number> {
-  await waitFor(
-    async () => {
-      const screen = await lab.pane(session);
-      return typeof text === "string" ? screen.includes(text) : text.test(screen);
-    },
-    20000,
-    `${text} on screen`,
-  );
-  return Date.now();
-}
+import { agentLab } from "./support/agent_lab.ts";
+import { prj, query, spawnPrj, waitFor } from "./helpers.ts";
 
 Deno.test("a real permission question reads waiting for input on one fleet call, notifies once; then working, then idle", async () => {
-  await using lab = await claudeLab({ agent: ["interactive_args: [--permission-mode, default]"] });
-  const run = await launch(lab, "ask");
+  await using lab = await agentLab("claude", { agent: ["interactive_args: [--permission-mode, default]"] });
+  const run = await lab.run("feature-branch", "feature_name=ask");
   assert.equal(run.code, 0, run.stderr);
-  const appeared = await shown(lab, "repo-ask", "Esc to cancel · Tab to amend");
+  const appeared = await lab.shown("repo-ask", "Esc to cancel · Tab to amend");
   const [row] = await lab.fleet();
   assert.ok(Date.now() - appeared < 2000, `read in ${Date.now() - appeared} ms`);
   assert.deepEqual([row!.stateLabel, row!.stateSource, row!.detail], [
@@ -129,7 +19,7 @@ Deno.test("a real permission question reads waiting for input on one fleet call,
     "hook",
     "permission: Write",
   ]);
-  assert.equal(row!.agentSessionId, run.json.shared.agent.sessionId, "the id prj gave the conversation");
+  assert.equal(row!.agentSessionId, run.json.shared.agent?.sessionId, "the id prj gave the conversation");
   assert.deepEqual([row!.worktree, row!.branch, row!.session, row!.port], ["ask", "ask", "repo-ask", 3010]);
   assert.equal((await lab.fleet())[0]!.state, "waiting for input");
   assert.deepEqual(await lab.notified(), ["waiting for input"], "notify ran once for the change");
@@ -150,65 +40,139 @@ Deno.test("a real permission question reads waiting for input on one fleet call,
   assert.deepEqual(events.map((e) => e.state), ["working", "waiting for input", "working", "idle"]);
   // After the answer the screen may show work a moment before the next hook says so: either source then.
   assert.deepEqual([events[1]!.source, events[3]!.source], ["hook", "hook"]);
+  const hooks = await query<{ event: string }>(
+    lab.repo,
+    "SELECT event FROM agent_hook_events WHERE launch_id = ?",
+    idle.id,
+  );
+  assert.ok(hooks.some((h) => h.event === "PermissionRequest") && hooks.some((h) => h.event === "Stop"));
 });
 
-Deno.test("kill -9 of prj run while a real headless agent works: fleet finds it working, no second agent, its result is read when it ends", async () => {
-  await using lab = await claudeLab({ control: { delay_ms: 5000 } });
-  await writeCommand(
-    lab.repo,
-    "again",
-    [
-      "name: again",
-      "prompt_file: prompts/feature-branch.md",
-      "arguments: [{ name: feature_name, required: true }]",
-      "steps:",
-      "  - { uses: create-worktree, with: { name: '{{ args.feature_name }}', reuse: true } }",
-      "  - { uses: launch-agent, with: { headless: true } }",
-    ].join("\n"),
+Deno.test("the real trust dialog (no hook fires before it) reads waiting for input from the pane and notifies once", async () => {
+  await using lab = await agentLab("claude", { trust: false });
+  const run = await lab.run("feature-branch", "feature_name=trust");
+  assert.equal(run.code, 0, run.stderr);
+  const appeared = await lab.shown("repo-trust", "Yes, I trust this folder");
+  const [row] = await lab.fleet();
+  assert.ok(Date.now() - appeared < 2000, `read in ${Date.now() - appeared} ms`);
+  assert.deepEqual([row!.stateLabel, row!.stateSource], ["waiting for input", "pane"]);
+  await lab.fleet();
+  assert.deepEqual(await lab.notified(), ["waiting for input"]);
+  const table = await prj(lab.repo, ["fleet"], { env: lab.env });
+  assert.match(table.stdout, /repo-trust\s+claude\s+waiting for input \(pane\)/);
+  // Declined: Claude Code exits 0 without starting.
+  await new Promise((resolve) => setTimeout(resolve, 500)); // a key sent the instant a dialog shows can be lost
+  await lab.keys("repo-trust", "Escape");
+  await waitFor(async () => (await lab.fleet())[0]!.state === "exited", 10000, "exited");
+  assert.deepEqual(await lab.notified(), ["waiting for input", "exited (0)"]);
+});
+
+Deno.test("a real AskUserQuestion reads waiting for input; cancelled with Esc (no hook fires) it reads idle", async () => {
+  await using lab = await agentLab("claude", { control: { tool: "AskUserQuestion" } });
+  assert.equal((await lab.run("feature-branch", "feature_name=question")).code, 0);
+  const appeared = await lab.shown("repo-question", "Enter to select");
+  const [row] = await lab.fleet();
+  assert.ok(Date.now() - appeared < 2000, `read in ${Date.now() - appeared} ms`);
+  assert.deepEqual([row!.state, row!.stateSource, row!.detail], ["waiting for input", "hook", "question"]);
+  await lab.fleet();
+  assert.deepEqual(await lab.notified(), ["waiting for input"]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await lab.keys("repo-question", "Escape");
+  await waitFor(async () => (await lab.fleet())[0]!.state === "idle", 10000, "idle after Esc");
+  assert.equal((await lab.fleet())[0]!.stateSource, "pane");
+});
+
+Deno.test("a real agent that cannot start (a bad flag) fails the launch with its exit code and last lines", async () => {
+  await using lab = await agentLab("claude", { agent: ["interactive_args: [--no-such-flag]"] });
+  const run = await lab.run("feature-branch", "feature_name=bad");
+  assert.equal(run.code, 1);
+  assert.match(
+    run.json.steps.at(-1)?.error ?? "",
+    /^The agent exited at once with code 1 in tmux session "repo-bad": .*unknown option '--no-such-flag'/,
   );
-  const child = spawnPrj(lab.repo, ["run", "again", "feature_name=long"], lab.env);
-  await waitFor(async () => (await lab.api.log()).some((e) => e.kind === "plan"), 20000, "the agent's first turn");
+});
+
+Deno.test("a real headless run whose write was refused fails naming the denial; the default config writes and commits", async () => {
+  await using lab = await agentLab("claude", { agent: ["headless_args: []"] });
+  const refused = await lab.run("feature-branch", "feature_name=refused", "headless=true");
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.json.steps.at(-1)?.error ?? "",
+    /^agent was refused 1 tool call\(s\): Write: \/.*\/repo\.worktrees\/refused\/REAL_CLAUDE\.md; allow them in agent\.headless_args/,
+  );
+  // The config prj init writes: acceptEdits and the git commands a task ends with.
+  const init = await prj(lab.repo, ["init", "--force"], { env: lab.env });
+  assert.equal(init.code, 0, init.stderr);
+  await lab.api.control({ tool: "Bash", file: "NOTE.md && git add NOTE.md && git commit -qm note" });
+  const done = await lab.run("feature-branch", "feature_name=done", "headless=true");
+  assert.equal(done.code, 0, done.json.steps.at(-1)?.error ?? done.stderr);
+  assert.match(done.json.steps.at(-1)?.output ?? "", /^agent finished: success, \d+ turn\(s\)$/);
+  const log = await new Deno.Command("git", {
+    args: ["-C", path.join(lab.worktrees, "done"), "log", "--format=%s", "-1"],
+    stdout: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(log.stdout).trim(), "note");
+  const row = (await lab.fleet()).find((r) => r.worktree === "done")!;
+  assert.equal(row.stateLabel, "exited (0)");
+  assert.deepEqual([row.result?.subtype, row.result?.permission_denials, row.result?.session_id], [
+    "success",
+    [],
+    done.json.shared.agent?.sessionId,
+  ]);
+});
+
+Deno.test("kill -9 of prj agent run while a real headless agent works: fleet finds it working; the restarted runner waits and takes its result, one agent", async () => {
+  await using lab = await agentLab("claude", { control: { delay_ms: 4000 } });
+  const env = lab.env;
+  const add = await prj(lab.repo, ["task", "add", "Write the file", "--role", "backend_dev", "--description", "x"], {
+    env,
+  });
+  assert.equal(add.code, 0, add.stderr);
+  const runner = ["agent", "run", "--role", "backend_dev", "--agent-id", "dev_1", "--single-task", "--exit-when-empty"];
+  const child = spawnPrj(lab.repo, runner, env);
+  const firstTurns = async () =>
+    (await lab.api.log()).filter((e) => e.kind === "plan" && String(e.plan).startsWith("tool_use")).length;
+  await waitFor(async () => (await firstTurns()) === 1, 20000, "the agent's first turn");
   child.kill("SIGKILL");
   await child.status;
   await child.stdout.cancel();
   await child.stderr.cancel();
   const [row] = await lab.fleet();
-  assert.deepEqual([row!.worktree, row!.state, row!.stateSource], ["long", "working", "process"]);
-  const second = await prj(lab.repo, ["run", "again", "feature_name=long", "--json"], { env: lab.env });
-  assert.equal(second.code, 1);
-  assert.match(
-    JSON.parse(second.stdout).steps.at(-1).error,
-    /^An agent is already working in ".*long" \(claude, headless, pid \d+/,
-  );
-  await waitFor(async () => (await lab.fleet())[0]!.state === "exited", 20000, "the agent to end");
-  const done = (await lab.fleet())[0]!;
-  assert.deepEqual([done.stateLabel, done.result?.subtype, done.changedFiles], ["exited (0)", "success", 1]);
-  const firstTurns = (await lab.api.log()).filter((e) => e.kind === "plan" && String(e.plan).startsWith("tool_use"));
-  assert.equal(firstTurns.length, 1, "one agent worked");
+  assert.deepEqual([row!.worktree, row!.headless, row!.state, row!.stateSource], [
+    "task-1",
+    true,
+    "working",
+    "process",
+  ]);
+  const again = await prj(lab.repo, runner, { env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /the agent a previous runner started is still working here \(pid \d+\); waiting for it/);
+  assert.match(again.stdout, /the agent a previous runner started finished the task/);
+  assert.doesNotMatch(again.stdout, /attempt 1 of/, "no second agent");
+  assert.equal(await firstTurns(), 1, "one agent worked");
+  const tasks = JSON.parse((await prj(lab.repo, ["task", "list", "--json"], { env })).stdout);
+  assert.equal(tasks[0].status, "dev_done");
+  const [done] = await lab.fleet();
+  assert.deepEqual([done!.id, done!.stateLabel, done!.result?.subtype], [row!.id, "exited (0)", "success"]);
 });
 
 Deno.test("resume brings back a real conversation: the stand-in receives the earlier messages; one fleet row per worktree", async () => {
-  await using lab = await claudeLab();
-  const first = await launch(lab, "again", "headless=true");
+  await using lab = await agentLab("claude");
+  const first = await lab.run("feature-branch", "feature_name=again", "headless=true");
   assert.equal(first.code, 0, first.stderr);
-  const id = first.json.shared.agent.sessionId;
+  const id = first.json.shared.agent?.sessionId;
   const r = await prj(lab.repo, ["agent", "resume", "again"], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split("\n")[0], `resumed conversation ${id} in session repo-again`);
-  await shown(lab, "repo-again", "I will write REAL_CLAUDE.md.");
+  await lab.shown("repo-again", "I will write REAL_CLAUDE.md.");
   await lab.api.control({ file: "SECOND.md" });
-  const before = (await lab.api.log()).length;
-  await tmux(lab.socket, "send-keys", "-t", "=repo-again:", "-l", "now a second file");
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the prompt box takes typed text a moment later
-  await lab.keys("repo-again", "Enter");
-  await waitFor(
-    async () => (await lab.fleet())[0]?.state === "idle" && (await lab.api.log()).length > before,
-    20000,
-    "the resumed turn",
-  );
-  const resumed = (await lab.api.log()).slice(before).filter((e) => e.kind === "request" && e.summary);
-  const main = resumed.map((e) => e.summary as { messages: { role: string; text: string }[] })
-    .find((s) => s.messages.some((m) => m.text.includes("now a second file")))!;
+  await lab.type("repo-again", "now a second file");
+  type Summary = { messages: { role: string; text: string }[] };
+  const asked = async () =>
+    (await lab.api.log()).map((e) => e.summary as Summary | undefined)
+      .find((s) => s?.messages.some((m) => m.role === "user" && m.text.includes("now a second file")));
+  await waitFor(async () => (await asked()) !== undefined, 20000, "the resumed turn's request");
+  const main = (await asked())!;
   assert.ok(main.messages.some((m) => m.role === "assistant" && m.text.includes("I will write REAL_CLAUDE.md.")));
   const rows = await lab.fleet();
   assert.deepEqual(rows.map((x) => [x.worktree, x.headless, x.agentSessionId]), [["again", false, id]]);

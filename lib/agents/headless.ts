@@ -10,6 +10,7 @@ import type { Store } from "../state/store.ts";
 import {
   finishLaunch,
   getLaunch,
+  hookEventsOf,
   insertLaunch,
   type LaunchRecord,
   openLaunchesIn,
@@ -20,6 +21,7 @@ import { PrjError } from "../util/errors.ts";
 import { processAlive, processStartTime } from "../util/liveness.ts";
 import { agentKind, type AgentResult, headlessFailure } from "./kinds.ts";
 import type { PreparedAgent } from "./launcher.ts";
+import { ingestHookEvents } from "./hook_events.ts";
 
 /** The files of a launch's folder. */
 export function launchFiles(dir: string): { pid: string; exit: string; output: string; stderr: string } {
@@ -157,7 +159,7 @@ export async function runHeadlessAgent(store: Store, agent: PreparedAgent, run: 
     child = new Deno.Command("/bin/sh", {
       args: ["-c", WRAPPER, "prj-agent", stdinFile, files.output, files.stderr, files.exit, ...agent.invocation.argv],
       cwd: run.cwd,
-      env: { ...Deno.env.toObject(), ...run.env },
+      env: { ...Deno.env.toObject(), ...run.env, ...agent.env },
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -257,7 +259,14 @@ export function settle(
   const kind = agentKind(launch.kind);
   const result = kind.parseHeadless(readLines(files.output));
   const stderrTail = readLines(files.stderr).filter((l) => l.trim() !== "").slice(-3);
-  const failure = code === null ? "agent was killed" : headlessFailure(code, result, stderrTail);
+  // Tool calls its hooks saw refused (Codex's sandbox refusals show nowhere else).
+  ingestHookEvents(store, launch, kind);
+  const refused = [
+    ...new Set(
+      hookEventsOf(store, launch.id).flatMap((e) => (e.detail?.startsWith("refused: ") ? [e.detail.slice(9)] : [])),
+    ),
+  ];
+  const failure = code === null ? "agent was killed" : headlessFailure(code, result, stderrTail, refused);
   if (result?.session_id) setAgentSessionId(store, launch.id, result.session_id);
   finishLaunch(
     store,

@@ -6,7 +6,10 @@
  * stores the events in SQLite and removes the files.
  */
 import * as path from "node:path";
+import type { Store } from "../state/store.ts";
+import { addHookEvents, getLaunch, type LaunchRecord, type NewHookEvent } from "../state/launches.ts";
 import { shellQuote } from "../util/shell.ts";
+import type { AgentKind } from "./kinds.ts";
 
 /** One hook event as the hook saved it. */
 export interface SavedHookEvent {
@@ -75,4 +78,33 @@ export function removeHookEvents(dir: string, keys: readonly string[]): void {
       Deno.removeSync(path.join(dir, key));
     } catch { /* gone */ }
   }
+}
+
+/**
+ * Stores the hook events a launch's agent reported since the last look (each once, however
+ * many prj processes look at the same time) and removes their files.
+ *
+ * @returns the launch as stored now
+ */
+export function ingestHookEvents(store: Store, launch: LaunchRecord, kind: AgentKind): LaunchRecord {
+  if (!launch.launch_dir) return launch;
+  const dir = eventsDir(launch.launch_dir);
+  const saved = readHookEvents(dir);
+  if (saved.length === 0) return launch;
+  const events: NewHookEvent[] = saved.map((e) => {
+    const reading = e.payload ? kind.readHook(e.payload) : undefined;
+    return {
+      key: e.key,
+      at: new Date(e.at).toISOString(),
+      event: reading?.event ?? (e.payload ? String(e.payload.hook_event_name ?? "?") : "unreadable"),
+      state: reading?.state ?? null,
+      sessionId: reading?.sessionId ?? null,
+      transcriptPath: reading?.transcriptPath ?? null,
+      detail: reading?.detail ?? null,
+      background: reading?.background ?? false,
+    };
+  });
+  addHookEvents(store, launch.id, events);
+  removeHookEvents(dir, saved.map((e) => e.key));
+  return getLaunch(store, launch.id) ?? launch;
 }

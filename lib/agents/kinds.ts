@@ -5,6 +5,7 @@
  * the result of a headless run. `agent.kind` in config picks one. Everything here was read
  * from the real CLIs at the versions the README pins.
  */
+import { geminiHookHome } from "./_gemini_home.ts";
 
 /** A state an agent itself can report (through a hook or its output). */
 export type ReportedState = "working" | "waiting for input" | "idle" | "exited";
@@ -23,6 +24,8 @@ export interface HookReading {
   transcriptPath: string | null;
   /** Work goes on in the background (a subagent) although the turn is over: stays `working`. */
   background: boolean;
+  /** A tool call the agent's sandbox refused (`Tool: input`), for kinds whose headless output does not say. */
+  refused: string | null;
 }
 
 /** The screen rules of a kind: which text at the bottom of its pane means what. */
@@ -34,6 +37,11 @@ export interface PaneRules {
   /** Text that means the agent is busy. */
   working: RegExp[];
   /**
+   * A line drawn only while no dialog is open (an input box), for agents that leave answered
+   * dialogs on screen: waiting text above its last occurrence is not read.
+   */
+  prompt?: RegExp;
+  /**
    * Whether the agent shows `working` text for as long as it is busy. Then a screen with
    * neither kind of text is idle at once; otherwise (an unknown program) only a screen that
    * has not changed for `fleet.idle_after` seconds is.
@@ -43,8 +51,10 @@ export interface PaneRules {
 
 /** The parts of a launch a kind turns into its command line. */
 export interface LaunchSpec {
-  /** The program (absolute path) and `agent.args`. */
-  base: string[];
+  /** The program (absolute path). */
+  program: string;
+  /** `agent.args` (and words after the program in `agent.command`). */
+  args: string[];
   /** `agent.interactive_args` or `agent.headless_args`. */
   extra: string[];
   /** The model, if any, and the flag that passes it (`agent.model_flag`). */
@@ -101,12 +111,19 @@ export interface AgentKind {
   name: string;
   /** The program `agent.command` defaults to for this kind. */
   program: string;
+  /** Its npm package: the installed version is read from the package's package.json. */
+  npmPackage: string | null;
+  /** Whether `<program> --version` is quick enough to ask when the package.json is not found. */
+  asksVersion: boolean;
   /** Arguments prj adds to headless runs when `agent.headless_args` is not set (the permission mode). */
   defaultHeadlessArgs: readonly string[];
   /** Arguments prj adds to interactive launches when `agent.interactive_args` is not set. */
   defaultInteractiveArgs: readonly string[];
-  /** Whether prj can give a new conversation its own id (so it is known before the agent starts). */
-  setsSessionId: boolean;
+  /**
+   * Whether prj gives a new conversation its own id (so it is known before the agent starts):
+   * always, for headless runs only, or never (the agent's hooks or output tell it).
+   */
+  setsSessionId: boolean | "headless";
   /** Whether a conversation can be continued by id. */
   resumes: boolean;
   /** The whole command line for a launch. */
@@ -119,6 +136,11 @@ export interface AgentKind {
   hookEvents(version: string | undefined): readonly string[];
   /** Reads one hook payload (undefined for kinds without hooks, or a payload it does not know). */
   readHook(payload: Record<string, unknown>): HookReading | undefined;
+  /**
+   * For kinds whose hooks are not given on the command line: prepares them in the launch's
+   * folder and returns the environment that makes the agent use them (undefined: no hooks).
+   */
+  hookEnv?(launchDir: string, hookCommand: string, events: readonly string[]): Record<string, string> | undefined;
   /** The screen rules. */
   pane: PaneRules;
   /** Reads a headless run's output lines; undefined when it printed no result. */
@@ -190,6 +212,7 @@ function claudeHook(p: Record<string, unknown>): HookReading | undefined {
     sessionId: str(p.session_id),
     transcriptPath: str(p.transcript_path),
     background,
+    refused: null,
   });
   const tool = str(p.tool_name);
   switch (event) {
@@ -290,6 +313,8 @@ function parseClaude(lines: readonly string[]): AgentResult | undefined {
 const claude: AgentKind = {
   name: "claude",
   program: "claude",
+  npmPackage: "@anthropic-ai/claude-code",
+  asksVersion: true,
   // Headless: edits and plain file commands in the worktree without asking (nothing else:
   // `auto` needs the vendor's classifier, `bypassPermissions` refuses to run as root), and
   // the git commands a task ends with. See the README's "Permissions of headless agents".
@@ -307,7 +332,7 @@ const claude: AgentKind = {
   setsSessionId: true,
   resumes: true,
   argv(spec) {
-    const argv = [...spec.base, ...spec.extra];
+    const argv = [spec.program, ...spec.args, ...spec.extra];
     if (spec.model) argv.push(spec.model.flag, spec.model.name);
     if (spec.hookCommand !== undefined && spec.hookEvents.length > 0) {
       const hook = [{ hooks: [{ type: "command", command: spec.hookCommand }] }];
@@ -341,17 +366,342 @@ const claude: AgentKind = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Codex CLI (npm @openai/codex)
+
+/** The hook events Codex 0.169.0 fires (per launch with `-c hooks.<event>=...`). */
+const CODEX_EVENTS = [
+  "SessionStart",
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PermissionRequest",
+  "PostToolUse",
+  "Stop",
+  "Interrupt",
+  "SessionEnd",
+] as const;
+const CODEX_PINNED = "0.169.0";
+/** What a command refused by Codex's sandbox prints (the refusal shows nowhere in `exec --json`). */
+const SANDBOX_REFUSAL = /Read-only file system|Operation not permitted/;
+
+function codexHook(p: Record<string, unknown>): HookReading | undefined {
+  const event = str(p.hook_event_name);
+  if (!event) return undefined;
+  const reading = (state: ReportedState | undefined, detail: string | null, refused: string | null = null) => ({
+    event,
+    state,
+    detail,
+    sessionId: str(p.session_id),
+    transcriptPath: str(p.transcript_path),
+    background: false,
+    refused,
+  });
+  const tool = str(p.tool_name);
+  const input = (p.tool_input ?? {}) as Record<string, unknown>;
+  switch (event) {
+    case "SessionStart":
+      return reading("idle", `session ${str(p.source) ?? "start"}`);
+    case "UserPromptSubmit":
+      return reading("working", null);
+    case "PreToolUse":
+      return tool === "request_user_input" ? reading("waiting for input", "question") : reading("working", tool);
+    case "PostToolUse": {
+      const response = typeof p.tool_response === "string" ? p.tool_response : "";
+      const refused = SANDBOX_REFUSAL.test(response)
+        ? `${tool ?? "?"}: ${brief(input.command ?? input)} (${brief(response.match(SANDBOX_REFUSAL)![0])})`
+        : null;
+      return reading("working", refused ? `refused: ${refused}` : tool, refused);
+    }
+    case "PermissionRequest":
+      return reading("waiting for input", `permission: ${tool ?? "?"}`);
+    case "Stop":
+      return reading("idle", "turn ended");
+    case "Interrupt":
+      return reading("idle", "interrupted");
+    case "SessionEnd":
+      return reading("exited", `session end: ${str(p.reason) ?? "?"}`);
+    default:
+      return reading(undefined, null);
+  }
+}
+
+/** A TOML basic string (JSON's escapes are TOML's). */
+const toml = (text: string) => JSON.stringify(text);
+
+function parseCodex(lines: readonly string[]): AgentResult | undefined {
+  const events = jsonLines(lines);
+  if (!events.some((e) => typeof e.type === "string" && /^(thread|turn)\./.test(e.type))) return undefined;
+  let sessionId: string | null = null;
+  let turns = 0;
+  let usage: TokenUsage | null = null;
+  let failed: string | null = null;
+  let text: string | null = null;
+  for (const e of events) {
+    if (e.type === "thread.started") sessionId = str(e.thread_id) ?? sessionId;
+    if (e.type === "turn.completed") {
+      turns++;
+      const u = (e.usage ?? {}) as Record<string, unknown>;
+      // The thread's running total (a resumed thread counts its earlier runs too).
+      usage = {
+        input_tokens: num(u.input_tokens) ?? 0,
+        output_tokens: num(u.output_tokens) ?? 0,
+        cache_read_input_tokens: num(u.cached_input_tokens) ?? 0,
+        cache_creation_input_tokens: num(u.cache_write_input_tokens) ?? 0,
+      };
+    }
+    if (e.type === "turn.failed") {
+      turns++;
+      failed = brief(((e.error ?? {}) as Record<string, unknown>).message ?? "turn failed", 300);
+    }
+    const item = e.item as Record<string, unknown> | undefined;
+    if (e.type === "item.completed" && item?.type === "agent_message") text = str(item.text);
+  }
+  return {
+    subtype: failed ? "failed" : "success",
+    is_error: failed !== null,
+    num_turns: turns,
+    total_cost_usd: null,
+    cost_usd: null,
+    usage,
+    session_id: sessionId,
+    permission_denials: [],
+    errors: failed ? [failed] : [],
+    text: text?.slice(0, 500) ?? null,
+  };
+}
+
+const codex: AgentKind = {
+  name: "codex",
+  program: "codex",
+  npmPackage: "@openai/codex",
+  asksVersion: true,
+  // Headless: Codex's own sandbox, writable in the worktree (its default for `exec` is read-only).
+  // It keeps `.git` read-only, so the agent cannot commit: a refused commit fails the run.
+  defaultHeadlessArgs: ["-s", "workspace-write"],
+  defaultInteractiveArgs: [],
+  setsSessionId: false,
+  resumes: true,
+  argv(spec) {
+    const hooks = spec.hookCommand !== undefined && spec.hookEvents.length > 0
+      ? [
+        // prj's hooks are given per launch; Codex runs untrusted hooks only with this flag.
+        "--dangerously-bypass-hook-trust",
+        ...spec.hookEvents.flatMap((e) => [
+          "-c",
+          `hooks.${e}=[{hooks=[{type="command",command=${toml(spec.hookCommand!)}}]}]`,
+        ]),
+      ]
+      : [];
+    const model = spec.model ? [spec.model.flag, spec.model.name] : [];
+    const prompt = spec.prompt !== undefined ? [spec.prompt] : [];
+    if (spec.headless) {
+      const resume = spec.resumeId ? ["resume"] : [];
+      const id = spec.resumeId ? [spec.resumeId] : [];
+      return [
+        spec.program,
+        "exec",
+        ...resume,
+        "--json",
+        ...hooks,
+        ...spec.args,
+        ...spec.extra,
+        ...model,
+        ...id,
+        ...prompt,
+      ];
+    }
+    // --no-daemon: the agent runs in the pane's process (by default it runs in a background
+    // daemon that outlives the session, where prj cannot see it end).
+    const resume = spec.resumeId ? ["resume", spec.resumeId] : [];
+    return [spec.program, "--no-daemon", ...hooks, ...spec.args, ...spec.extra, ...model, ...resume, ...prompt];
+  },
+  hookEvents(version) {
+    return versionAtLeast(version, CODEX_PINNED) ? CODEX_EVENTS : [];
+  },
+  readHook: codexHook,
+  pane: {
+    tail: 12,
+    // Command approval, the trust dialog, a question (its footer also says "esc to interrupt").
+    waiting: [
+      /Would you like to run the following command\?/,
+      /Press enter to confirm or esc to cancel/,
+      /Trust this folder\?/,
+      /enter continue · esc back/,
+      /Question \d+\/\d+ \(\d+ unanswered\)/,
+      /enter to submit answer/,
+    ],
+    working: [/• esc to interrupt\)/],
+    busyMarker: true,
+  },
+  parseHeadless: parseCodex,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Gemini CLI (npm @google/gemini-cli)
+
+/** The hook events Gemini CLI 0.61.0 fires that say something about its state. */
+const GEMINI_EVENTS = [
+  "SessionStart",
+  "BeforeAgent",
+  "BeforeTool",
+  "AfterTool",
+  "Notification",
+  "AfterAgent",
+  "SessionEnd",
+] as const;
+const GEMINI_PINNED = "0.61.0";
+
+function geminiHook(p: Record<string, unknown>): HookReading | undefined {
+  const event = str(p.hook_event_name);
+  if (!event) return undefined;
+  const reading = (state: ReportedState | undefined, detail: string | null) => ({
+    event,
+    state,
+    detail,
+    sessionId: str(p.session_id),
+    transcriptPath: str(p.transcript_path),
+    background: false,
+    refused: null,
+  });
+  const tool = str(p.tool_name);
+  switch (event) {
+    case "SessionStart":
+      return reading("idle", `session ${str(p.source) ?? "start"}`);
+    case "BeforeAgent":
+      return reading("working", null);
+    case "BeforeTool":
+      return tool === "ask_user" ? reading("waiting for input", "question") : reading("working", tool);
+    case "AfterTool":
+      return reading("working", tool);
+    case "Notification": {
+      if (p.notification_type !== "ToolPermission") return reading(undefined, str(p.notification_type));
+      const type = str(((p.details ?? {}) as Record<string, unknown>).type);
+      return reading("waiting for input", type === "ask_user" ? "question" : `permission: ${type ?? "?"}`);
+    }
+    case "AfterAgent":
+      return reading("idle", "turn ended");
+    case "SessionEnd":
+      return reading("exited", `session end: ${str(p.reason) ?? "?"}`);
+    default:
+      return reading(undefined, null);
+  }
+}
+
+/** Tool errors that mean the call was not allowed (not a tool that merely failed). */
+const GEMINI_REFUSALS = /^(tool_not_registered|invalid_tool_params)$/;
+
+function parseGemini(lines: readonly string[]): AgentResult | undefined {
+  const events = jsonLines(lines);
+  const result = events.findLast((e) => e.type === "result");
+  if (!result && !events.some((e) => e.type === "init")) return undefined;
+  const tools = new Map<string, string>();
+  const denials: string[] = [];
+  let sessionId: string | null = null;
+  let text = "";
+  for (const e of events) {
+    if (e.type === "init") sessionId = str(e.session_id) ?? sessionId;
+    if (e.type === "tool_use") {
+      const params = (e.parameters ?? {}) as Record<string, unknown>;
+      tools.set(
+        String(e.tool_id),
+        `${str(e.tool_name) ?? "?"}: ${brief(params.file_path ?? params.command ?? params)}`,
+      );
+    }
+    if (e.type === "tool_result" && e.status === "error") {
+      const error = (e.error ?? {}) as Record<string, unknown>;
+      if (GEMINI_REFUSALS.test(String(error.type))) {
+        denials.push(`${tools.get(String(e.tool_id)) ?? "?"} (${brief(error.message ?? error.type, 100)})`);
+      }
+    }
+    if (e.type === "message" && e.role === "assistant") {
+      text = e.delta === true ? text + String(e.content ?? "") : String(e.content ?? "");
+    }
+    if (e.type === "message" && e.role === "user") text = "";
+  }
+  const stats = (result?.stats ?? {}) as Record<string, unknown>;
+  const error = (result?.error ?? null) as Record<string, unknown> | null;
+  const ok = result?.status === "success";
+  return {
+    subtype: result ? (ok ? "success" : str(error?.type) ?? "error") : "no result",
+    is_error: !ok,
+    num_turns: null,
+    total_cost_usd: null,
+    cost_usd: null,
+    usage: result
+      ? {
+        input_tokens: num(stats.input_tokens) ?? 0,
+        output_tokens: num(stats.output_tokens) ?? 0,
+        cache_read_input_tokens: num(stats.cached) ?? 0,
+        cache_creation_input_tokens: 0,
+      }
+      : null,
+    session_id: sessionId,
+    permission_denials: denials,
+    errors: error ? [brief(error.message ?? error.type, 300)] : [],
+    text: text ? text.slice(0, 500) : null,
+  };
+}
+
+const gemini: AgentKind = {
+  name: "gemini",
+  program: "gemini",
+  npmPackage: "@google/gemini-cli",
+  // `gemini --version` takes seconds: only the package.json tells its version.
+  asksVersion: false,
+  // Headless: edits are approved, the shell is not offered (yolo would run any command); a
+  // refused tool call fails the run, naming it.
+  defaultHeadlessArgs: ["--approval-mode", "auto_edit"],
+  defaultInteractiveArgs: [],
+  // Interactive: Gemini CLI restarts itself after the trust dialog with the same arguments, and
+  // a --session-id that now exists ends it; its SessionStart hook tells the id instead.
+  setsSessionId: "headless",
+  resumes: true,
+  argv(spec) {
+    const argv = [spec.program, ...spec.args, ...spec.extra];
+    if (spec.model) argv.push(spec.model.flag, spec.model.name);
+    // Headless runs skip the trust dialog (as Claude Code's -p does); it would end them with exit 55.
+    if (spec.headless) argv.push("--skip-trust", "--output-format", "stream-json");
+    if (spec.resumeId) argv.push("--resume", spec.resumeId);
+    else if (spec.sessionId) argv.push("--session-id", spec.sessionId);
+    if (spec.headless) argv.push("-p", spec.prompt ?? "");
+    else if (spec.prompt !== undefined) argv.push("-i", spec.prompt);
+    return argv;
+  },
+  hookEvents(version) {
+    return versionAtLeast(version, GEMINI_PINNED) ? GEMINI_EVENTS : [];
+  },
+  readHook: geminiHook,
+  hookEnv: geminiHookHome,
+  pane: {
+    tail: 20,
+    // Its dialogs replace the input box; answered ones stay on screen above the next one.
+    waiting: [
+      /Apply this change\?/,
+      /Allow execution of \[/,
+      /Answer Questions/,
+      /Do you trust the files in this folder\?/,
+    ],
+    prompt: /Type your message or @path\/to\/file/,
+    // Here "esc to cancel" means busy: the spinner line "(esc to cancel, 3s)".
+    working: [/\(esc to cancel, \d+[hms0-9 ]*s\)/],
+    busyMarker: true,
+  },
+  parseHeadless: parseGemini,
+};
+
+// ---------------------------------------------------------------------------------------------
 // Any other program: no hooks, no conversation ids; a few common prompts on screen.
 
 const generic: AgentKind = {
   name: "generic",
   program: "claude",
+  npmPackage: null,
+  asksVersion: false,
   defaultHeadlessArgs: [],
   defaultInteractiveArgs: [],
   setsSessionId: false,
   resumes: false,
   argv(spec) {
-    const argv = [...spec.base, ...spec.extra];
+    const argv = [spec.program, ...spec.args, ...spec.extra];
     if (spec.model) argv.push(spec.model.flag, spec.model.name);
     if (spec.prompt !== undefined) argv.push(spec.prompt);
     return argv;
@@ -368,7 +718,7 @@ const generic: AgentKind = {
 };
 
 /** The known kinds. */
-export const AGENT_KINDS: Readonly<Record<string, AgentKind>> = { claude, generic };
+export const AGENT_KINDS: Readonly<Record<string, AgentKind>> = { claude, codex, gemini, generic };
 
 /** The names `agent.kind` accepts. */
 export const AGENT_KIND_NAMES: readonly string[] = Object.keys(AGENT_KINDS);
@@ -386,11 +736,13 @@ export function agentKind(name: string): AgentKind {
  * @param exitCode the agent's exit code
  * @param result what it reported
  * @param stderrTail its last lines on stderr, for the message
+ * @param refused tool calls its hooks saw refused (kinds whose output does not say)
  */
 export function headlessFailure(
   exitCode: number,
   result: AgentResult | undefined,
   stderrTail: readonly string[] = [],
+  refused: readonly string[] = [],
 ): string | undefined {
   const tail = stderrTail.length > 0 ? `: ${stderrTail.join(" | ")}` : "";
   if (result?.is_error || (result && result.subtype !== "success")) {
@@ -401,10 +753,11 @@ export function headlessFailure(
       : "";
     return `agent reported an error: ${result.subtype}${why}`;
   }
-  if (result && result.permission_denials.length > 0) {
-    return `agent was refused ${result.permission_denials.length} tool call(s): ${
-      result.permission_denials.join("; ")
-    }; allow them in agent.headless_args (e.g. --allowedTools) in .prj/config.yaml`;
+  const denials = [...(result?.permission_denials ?? []), ...refused];
+  if (denials.length > 0) {
+    return `agent was refused ${denials.length} tool call(s): ${
+      denials.join("; ")
+    }; allow them in agent.headless_args in .prj/config.yaml`;
   }
   if (exitCode !== 0) return `agent exited with code ${exitCode}${tail}`;
   return undefined;

@@ -106,7 +106,8 @@ Deno.test("prj installs only hook events the Claude Code version knows", () => {
 
 Deno.test("Claude Code's launch: hooks through --settings (disableAllHooks off), its own session id, stream-json", () => {
   const argv = claude.argv({
-    base: ["/bin/claude"],
+    program: "/bin/claude",
+    args: [],
     extra: ["--permission-mode", "acceptEdits"],
     model: { flag: "--model", name: "sonnet" },
     headless: true,
@@ -140,7 +141,8 @@ Deno.test("Claude Code's launch: hooks through --settings (disableAllHooks off),
     "do it",
   ]);
   const resumed = claude.argv({
-    base: ["claude"],
+    program: "claude",
+    args: [],
     extra: [],
     model: undefined,
     headless: false,
@@ -195,4 +197,166 @@ Deno.test("a real Claude Code run with a background subagent: the last of its re
   assert.deepEqual([run.cost_usd, run.usage?.input_tokens], [0.0060799999999999995, 820]);
   const resumed = claude.parseHeadless(lines("claude-code-2.1.329", "session-2-resume.jsonl"))!;
   assert.ok(resumed.total_cost_usd! > resumed.cost_usd!, "the session's cost includes the earlier run");
+});
+
+function payloads(folder: string, file: string): Record<string, unknown>[] {
+  const text = Deno.readTextFileSync(path.join(REAL, folder, "hooks", file));
+  return file.endsWith(".json") ? [JSON.parse(text)] : text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+function readings(name: string, folder: string, file: string): string[] {
+  const kind = agentKind(name);
+  return payloads(folder, file).map((p) => kind.readHook(p)).filter((r): r is HookReading => r?.state !== undefined)
+    .map((r) => `${r.event}:${r.state}`);
+}
+
+Deno.test("Codex's hooks: an approval and a question wait, Stop and Interrupt are idle", () => {
+  assert.deepEqual(readings("codex", "codex-0.169.0", "tui-hooks-all.jsonl").slice(0, 12), [
+    "SessionStart:idle",
+    "UserPromptSubmit:working",
+    "PreToolUse:working",
+    "PostToolUse:working",
+    "Stop:idle",
+    "UserPromptSubmit:working",
+    "PreToolUse:working",
+    "PermissionRequest:waiting for input",
+    "UserPromptSubmit:working",
+    "PreToolUse:waiting for input",
+    "PostToolUse:working",
+    "Stop:idle",
+  ]);
+  assert.deepEqual(readings("codex", "codex-0.169.0", "tui-interrupt-and-api-error.jsonl"), [
+    "UserPromptSubmit:working",
+    "PermissionRequest:waiting for input",
+    "Interrupt:idle",
+    "UserPromptSubmit:working",
+    "Interrupt:idle",
+    "UserPromptSubmit:working",
+    "SessionEnd:exited",
+  ]);
+});
+
+Deno.test("Codex's hooks tell a command its sandbox refused (exec --json does not)", () => {
+  const codex = agentKind("codex");
+  const [refused] = payloads("codex-0.169.0", "exec-PostToolUse-Bash-refused.json");
+  assert.equal(codex.readHook(refused!)!.refused, "Bash: echo refused > REFUSED.md (Read-only file system)");
+  const [fine] = payloads("codex-0.169.0", "exec-PostToolUse-Bash.json");
+  assert.equal(codex.readHook(fine!)!.refused, null);
+});
+
+Deno.test("Codex's exec --json: thread id, usage, the final message; a failed turn is an error", () => {
+  const codex = agentKind("codex");
+  const ok = codex.parseHeadless(lines("codex-0.169.0", "exec-workspace-write-success.jsonl"))!;
+  assert.deepEqual([ok.subtype, ok.is_error, ok.num_turns], ["success", false, 1]);
+  assert.match(ok.session_id!, /^[0-9a-f-]{36}$/);
+  assert.deepEqual([ok.usage?.input_tokens, ok.usage?.output_tokens], [200, 40]);
+  assert.match(ok.text!, /^Done: /);
+  assert.equal(headlessFailure(0, ok), undefined);
+  const second = codex.parseHeadless(lines("codex-0.169.0", "exec-resume-second.jsonl"))!;
+  const first = codex.parseHeadless(lines("codex-0.169.0", "exec-resume-first.jsonl"))!;
+  assert.equal(second.session_id, first.session_id, "resume keeps the thread");
+  const failed = codex.parseHeadless(lines("codex-0.169.0", "exec-api-error-401.jsonl"))!;
+  assert.match(headlessFailure(1, failed)!, /^agent reported an error: failed \(unexpected status 401 Unauthorized/);
+  assert.ok(headlessFailure(0, undefined, [], ["Bash: git commit (Read-only file system)"])!.includes("git commit"));
+});
+
+Deno.test("Gemini CLI's hooks: a permission dialog and ask_user wait, AfterAgent is idle", () => {
+  assert.deepEqual(readings("gemini", "gemini-cli-0.61.0", "tui-hooks-all.jsonl").slice(0, 14), [
+    "SessionStart:idle",
+    "BeforeAgent:working",
+    "BeforeTool:working",
+    "Notification:waiting for input",
+    "AfterTool:working",
+    "AfterAgent:idle",
+    "BeforeAgent:working",
+    "BeforeTool:working",
+    "Notification:waiting for input",
+    "BeforeAgent:working",
+    "BeforeTool:waiting for input",
+    "Notification:waiting for input",
+    "AfterTool:working",
+    "AfterAgent:idle",
+  ]);
+});
+
+Deno.test("Gemini CLI's stream-json: a tool it did not offer (a refusal) fails the run though it ended success", () => {
+  const gemini = agentKind("gemini");
+  const ok = gemini.parseHeadless(lines("gemini-cli-0.61.0", "stream-json-auto-edit-write-file.jsonl"))!;
+  assert.deepEqual([ok.subtype, ok.is_error, ok.usage?.input_tokens, ok.usage?.output_tokens], [
+    "success",
+    false,
+    360,
+    60,
+  ]);
+  assert.match(ok.session_id!, /^[0-9a-f-]{36}$/);
+  assert.equal(headlessFailure(0, ok), undefined);
+  const shell = gemini.parseHeadless(lines("gemini-cli-0.61.0", "stream-json-auto-edit-shell-not-registered.jsonl"))!;
+  assert.equal(shell.subtype, "success");
+  assert.match(
+    headlessFailure(0, shell)!,
+    /^agent was refused 1 tool call\(s\): run_shell_command: echo sh > SH\.md \(Tool "run_shell_command" not found/,
+  );
+  const outside = gemini.parseHeadless(lines("gemini-cli-0.61.0", "stream-json-yolo-write-outside-workspace.jsonl"))!;
+  assert.match(outside.permission_denials[0]!, /^write_file: .*OUTSIDE\.md \(Path not in workspace/);
+  const exit3 = gemini.parseHeadless(lines("gemini-cli-0.61.0", "stream-json-yolo-shell-exit-3.jsonl"))!;
+  assert.equal(headlessFailure(0, exit3), undefined, "a command that fails is the agent's business");
+  const api = gemini.parseHeadless(lines("gemini-cli-0.61.0", "stream-json-api-error-401.jsonl"))!;
+  assert.match(headlessFailure(145, api)!, /^agent reported an error: unknown \(\[API Error: .*UNAUTHENTICATED/);
+});
+
+Deno.test("Codex and Gemini CLI launches: subcommands, hooks, session ids and resume in their places", () => {
+  const spec = {
+    program: "/x/codex",
+    args: [],
+    extra: ["-s", "workspace-write"],
+    model: undefined,
+    headless: true,
+    sessionId: undefined,
+    resumeId: undefined,
+    hookCommand: "record",
+    hookEvents: ["Stop"],
+    prompt: "do it",
+  };
+  assert.deepEqual(agentKind("codex").argv(spec), [
+    "/x/codex",
+    "exec",
+    "--json",
+    "--dangerously-bypass-hook-trust",
+    "-c",
+    'hooks.Stop=[{hooks=[{type="command",command="record"}]}]',
+    "-s",
+    "workspace-write",
+    "do it",
+  ]);
+  assert.deepEqual(
+    agentKind("codex").argv({ ...spec, headless: false, hookEvents: [], resumeId: "t1", prompt: undefined }),
+    [
+      "/x/codex",
+      "--no-daemon",
+      "-s",
+      "workspace-write",
+      "resume",
+      "t1",
+    ],
+  );
+  assert.deepEqual(agentKind("gemini").argv({ ...spec, program: "/x/gemini", extra: [], sessionId: "s1" }), [
+    "/x/gemini",
+    "--skip-trust",
+    "--output-format",
+    "stream-json",
+    "--session-id",
+    "s1",
+    "-p",
+    "do it",
+  ]);
+  assert.deepEqual(
+    agentKind("gemini").argv({ ...spec, program: "/x/gemini", extra: [], headless: false, resumeId: "s1" }),
+    [
+      "/x/gemini",
+      "--resume",
+      "s1",
+      "-i",
+      "do it",
+    ],
+  );
 });

@@ -70,20 +70,33 @@ export function agentBaseArgv(project: Project): string[] {
 
 const versions = new Map<string, string | undefined>();
 
-/** The agent program's `--version` output (once per program and process), for the hook events it knows. */
-function programVersion(program: string): string | undefined {
-  if (!versions.has(program)) {
-    let version: string | undefined;
+/**
+ * The installed version of a kind's program (once per program and process): from its npm
+ * package's package.json (the program's real path is inside the package), else, where it is
+ * quick, from `<program> --version`. Only the kind's own program is asked; another one (a
+ * wrapper script) might do work when run.
+ */
+function programVersion(kind: AgentKind, program: string): string | undefined {
+  if (versions.has(program)) return versions.get(program);
+  let version: string | undefined;
+  try {
+    let dir = path.dirname(Deno.realPathSync(program));
+    for (let i = 0; i < 5 && version === undefined; i++, dir = path.dirname(dir)) {
+      try {
+        const pkg = JSON.parse(Deno.readTextFileSync(path.join(dir, "package.json")));
+        if (pkg?.name === kind.npmPackage && typeof pkg.version === "string") version = pkg.version;
+      } catch { /* not here */ }
+    }
+  } catch { /* not found */ }
+  if (version === undefined && kind.asksVersion && path.basename(program) === kind.program) {
     try {
       const out = new Deno.Command(program, { args: ["--version"], stdin: "null", stdout: "piped", stderr: "null" })
         .outputSync();
-      version = out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
-    } catch {
-      version = undefined;
-    }
-    versions.set(program, version);
+      if (out.success) version = new TextDecoder().decode(out.stdout).trim();
+    } catch { /* cannot run it */ }
   }
-  return versions.get(program);
+  versions.set(program, version);
+  return version;
 }
 
 /** The agent's command line for one launch, with the arguments of its kind. */
@@ -102,6 +115,8 @@ export interface PreparedAgent {
   headless: boolean;
   /** Where the prompt was written (`prompt_mode` `stdin` and `file` read it). */
   promptFile: string | undefined;
+  /** Environment the kind needs for this launch (Gemini CLI's home with prj's hooks). */
+  env: Record<string, string>;
 }
 
 /**
@@ -144,16 +159,17 @@ export function prepareAgent(
 ): PreparedAgent {
   const config = project.config.agent;
   const kind = agentKind(config.kind);
-  const base = agentBaseArgv(project);
+  const [program, ...args] = agentBaseArgv(project);
   const dir = launchDir(project, launch.launchId);
   const extra = launch.headless
     ? config.headless_args ?? [...kind.defaultHeadlessArgs]
     : config.interactive_args ?? [...kind.defaultInteractiveArgs];
-  // Hooks only for events the installed version knows (an unknown one stops it at a dialog). Only
-  // the kind's own program is asked its version; for another one (a wrapper) the oldest set is safe.
-  const ownProgram = path.basename(base[0]!) === kind.program;
-  const hookEvents = kind.hookEvents(ownProgram ? programVersion(base[0]!) : undefined);
-  const sessionId = launch.resumeId ?? (kind.setsSessionId ? crypto.randomUUID() : null);
+  // Hooks only for events the installed version knows (an unknown one can stop it at a dialog).
+  const hookEvents = kind.npmPackage ? kind.hookEvents(programVersion(kind, program!)) : [];
+  const command = hookEvents.length > 0 ? hookCommand(eventsDir(dir)) : undefined;
+  const env = command && kind.hookEnv ? kind.hookEnv(dir, command, hookEvents) ?? {} : {};
+  const ownId = kind.setsSessionId === true || (kind.setsSessionId === "headless" && launch.headless);
+  const sessionId = launch.resumeId ?? (ownId ? crypto.randomUUID() : null);
   const mode = config.prompt_mode;
   const prompt = launch.prompt === undefined
     ? undefined
@@ -163,13 +179,14 @@ export function prepareAgent(
     ? launch.promptFile
     : undefined;
   const argv = kind.argv({
-    base,
+    program: program!,
+    args,
     extra,
     model: launch.model && config.model_flag ? { flag: config.model_flag, name: launch.model } : undefined,
     headless: launch.headless,
     sessionId: launch.resumeId ? undefined : sessionId ?? undefined,
     resumeId: launch.resumeId,
-    hookCommand: hookEvents.length > 0 ? hookCommand(eventsDir(dir)) : undefined,
+    hookCommand: command,
     hookEvents,
     prompt,
   });
@@ -185,6 +202,7 @@ export function prepareAgent(
     launchDir: dir,
     headless: launch.headless,
     promptFile: launch.promptFile,
+    env,
   };
 }
 
@@ -290,7 +308,7 @@ export async function launchInSession(
   const script = path.join(agent.launchDir, "agent.sh");
   await writeLauncher(script, {
     cwd: launch.cwd,
-    env: launch.env,
+    env: { ...launch.env, ...agent.env },
     invocation: agent.invocation,
     prompt: launch.prompt,
     promptFile: agent.promptFile,

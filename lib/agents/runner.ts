@@ -26,7 +26,6 @@ import {
   setAgentLockBranch,
   setAgentLockStage,
 } from "../state/agent_locks.ts";
-import { liveHeadlessLaunchIn } from "../state/launches.ts";
 import { processAlive } from "../util/liveness.ts";
 import { now, sleep } from "../util/time.ts";
 import { didYouMean } from "../util/suggest.ts";
@@ -39,6 +38,7 @@ import { getWorktree } from "../workspace/worktrees/list.ts";
 import { worktreeDir } from "../workspace/worktrees/names.ts";
 import { type HookKind, runHook } from "./hooks.ts";
 import { agentEnv, prepareAgent, runHeadlessAgent } from "./launcher.ts";
+import { findLiveAgent, waitForAgent } from "./headless.ts";
 import {
   HEADLESS_PM_ROLES,
   type Level,
@@ -387,15 +387,22 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   }
   return summary;
 
-  /** An agent a runner that died left working in the worktree: wait for it rather than start a second one. */
-  async function waitForOrphan(worktreePath: string): Promise<void> {
-    const orphan = liveHeadlessLaunchIn(store, worktreePath);
-    if (!orphan || orphan.pid === null || Number(orphan.pid) === Deno.pid) return;
-    const alive = () => processAlive(Number(orphan.pid), orphan.pid_start);
-    if (!alive()) return;
+  /**
+   * An agent a runner that died left working in the worktree: wait for it rather than start a
+   * second one, and take its result (read from its output file) when it did the task.
+   */
+  async function waitForOrphan(worktreePath: string): Promise<boolean> {
+    const orphan = findLiveAgent(store, worktreePath);
+    if (!orphan || orphan.headless !== 1 || orphan.pid === null || Number(orphan.pid) === Deno.pid) return false;
     emit("agent", `the agent a previous runner started is still working here (pid ${orphan.pid}); waiting for it`);
-    while (alive() && !stopped()) await sleep(500, options.signal);
-    if (!stopped()) emit("agent", "the previous agent has ended; it does not count as an attempt");
+    const outcome = await waitForAgent(store, orphan, { signal: options.signal, onLine: () => {} });
+    if (stopped()) return false;
+    if (outcome.exit.code === 0 && !outcome.failure) {
+      emit("agent", "the agent a previous runner started finished the task");
+      return true;
+    }
+    emit("agent", "the previous agent has ended; it does not count as an attempt", outcome.failure);
+    return false;
   }
 
   async function work(task: Task, lock: AgentLockRecord): Promise<"done" | "released" | "stopped" | "lost"> {
@@ -509,10 +516,9 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
 
         // The agent, started again after its own crash or timeout up to max_attempts (the count survives
         // restarts). A runner that is stopped or killed does not count as an attempt of the agent's.
-        await waitForOrphan(worktree.path);
+        let success = await waitForOrphan(worktree.path);
         let lastError = "";
-        let success = false;
-        while (failures < config.max_attempts && !stopped()) {
+        while (!success && failures < config.max_attempts && !stopped()) {
           const attempt = failures + 1;
           emit("agent", `attempt ${attempt} of ${config.max_attempts} started`, model ? `model ${model}` : undefined);
           const prepared = prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });

@@ -87,9 +87,11 @@ export const HOOK_GRACE_MS = 3000;
  */
 export function paneSays(screen: string, rules: PaneRules): "waiting" | "working" | undefined {
   const tail = screen.split("\n").filter((line) => line.trim() !== "").slice(-rules.tail);
-  const any = (res: RegExp[]) => tail.some((line) => res.some((re) => re.test(line)));
-  if (any(rules.waiting)) return "waiting";
-  if (any(rules.working)) return "working";
+  const any = (lines: string[], res: RegExp[]) => lines.some((line) => res.some((re) => re.test(line)));
+  // Below its input box only: an agent that draws inline leaves answered dialogs on screen.
+  const open = rules.prompt ? tail.slice(tail.findLastIndex((line) => rules.prompt!.test(line)) + 1) : tail;
+  if (any(open, rules.waiting)) return "waiting";
+  if (any(tail, rules.working)) return "working";
   return undefined;
 }
 

@@ -10,12 +10,9 @@ import type { Project } from "../../project/project.ts";
 import type { Store } from "../../state/store.ts";
 import {
   activeLaunches,
-  addHookEvents,
   changeLaunchState,
   claimNotification,
   getLaunch,
-  type LaunchRecord,
-  type NewHookEvent,
   setStateSource,
   updateLaunchSeen,
 } from "../../state/launches.ts";
@@ -26,8 +23,8 @@ import { aheadBehind, changedPaths } from "../../workspace/git.ts";
 import { serverArgs } from "../../workspace/tmux.ts";
 import { portFor } from "../../workspace/ports.ts";
 import { baseBranch } from "../../workspace/worktrees/names.ts";
-import { eventsDir, readHookEvents, removeHookEvents } from "../hook_events.ts";
-import { type AgentKind, agentKind, type AgentResult, type ReportedState } from "../kinds.ts";
+import { ingestHookEvents } from "../hook_events.ts";
+import { agentKind, type AgentResult, type ReportedState } from "../kinds.ts";
 import { launchProcess, readExitFile, settle } from "../headless.ts";
 import { type AgentState, classify, type Observation, type StateSource } from "./classify.ts";
 
@@ -153,35 +150,6 @@ async function liveSessions(): Promise<Set<string> | undefined> {
 function lastLineOf(text: string): string | null {
   const lines = text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
   return lines.at(-1)?.slice(0, 200) ?? null;
-}
-
-/**
- * Stores the hook events a launch's agent reported since the last look (each once, however
- * many prj processes look at the same time) and removes their files.
- *
- * @returns the launch as stored now
- */
-export function ingestHookEvents(store: Store, launch: LaunchRecord, kind: AgentKind): LaunchRecord {
-  if (!launch.launch_dir) return launch;
-  const dir = eventsDir(launch.launch_dir);
-  const saved = readHookEvents(dir);
-  if (saved.length === 0) return launch;
-  const events: NewHookEvent[] = saved.map((e) => {
-    const reading = e.payload ? kind.readHook(e.payload) : undefined;
-    return {
-      key: e.key,
-      at: new Date(e.at).toISOString(),
-      event: reading?.event ?? (e.payload ? String(e.payload.hook_event_name ?? "?") : "unreadable"),
-      state: reading?.state ?? null,
-      sessionId: reading?.sessionId ?? null,
-      transcriptPath: reading?.transcriptPath ?? null,
-      detail: reading?.detail ?? null,
-      background: reading?.background ?? false,
-    };
-  });
-  addHookEvents(store, launch.id, events);
-  removeHookEvents(dir, saved.map((e) => e.key));
-  return getLaunch(store, launch.id) ?? launch;
 }
 
 /**

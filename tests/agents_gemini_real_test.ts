@@ -1,0 +1,91 @@
+/**
+ * prj driving the real Gemini CLI (pinned in tests/support/agent_clis.ts and the README) against a local stand-in of
+ * the Gemini API: hooks through a Gemini home of the launch's own, its stream-json result, refusals, dialogs, resume.
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { agentLab } from "./support/agent_lab.ts";
+import { prj, query, waitFor } from "./helpers.ts";
+
+Deno.test("a real Gemini CLI headless run keeps prj's session id, usage and hooks; a tool it was not allowed fails the run", async () => {
+  await using lab = await agentLab("gemini");
+  const done = await lab.run("feature-branch", "feature_name=done", "headless=true");
+  assert.equal(done.code, 0, done.json.steps.at(-1)?.error ?? done.stderr);
+  assert.ok(await Deno.stat(path.join(lab.worktrees, "done", "GEMINI_WORK.md")));
+  const [row] = await lab.fleet();
+  assert.equal(row!.stateLabel, "exited (0)");
+  assert.equal(row!.agentSessionId, done.json.shared.agent?.sessionId, "the id prj gave it");
+  assert.deepEqual([row!.result?.session_id, row!.result?.usage?.output_tokens], [row!.agentSessionId, 60]);
+  const hooks = await query<{ event: string }>(
+    lab.repo,
+    "SELECT event FROM agent_hook_events WHERE launch_id = ?",
+    row!.id,
+  );
+  assert.deepEqual(hooks.map((h) => h.event).filter((e) => e !== "SessionEnd"), [
+    "SessionStart",
+    "BeforeAgent",
+    "BeforeTool",
+    "AfterTool",
+    "AfterAgent",
+  ]);
+  // The user's settings file is left as it was; prj's hooks lived in the launch's own Gemini home.
+  assert.equal(
+    await Deno.readTextFile(path.join(lab.env.GEMINI_CLI_HOME!, ".gemini", "settings.json")),
+    JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }),
+  );
+  // The default (--approval-mode auto_edit) offers no shell: the commit is refused, and the run fails naming it.
+  await lab.api.control({ tool: "run_shell_command", command: "git add -A && git commit -qm agent" });
+  const refused = await lab.run("feature-branch", "feature_name=refused", "headless=true");
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.json.steps.at(-1)?.error ?? "",
+    /^agent was refused 1 tool call\(s\): run_shell_command: git add -A && git commit -qm agent \(Tool "run_shell_command" not found/,
+  );
+});
+
+Deno.test("a real Gemini CLI edit approval reads waiting for input (its hook) on one call and notifies once; allowed, it works then idles", async () => {
+  await using lab = await agentLab("gemini", { control: { final_delay_ms: 3000 } });
+  const run = await lab.run("feature-branch", "feature_name=ask");
+  assert.equal(run.code, 0, run.json.steps.at(-1)?.error ?? run.stderr);
+  const appeared = await lab.shown("repo-ask", "Apply this change?", 30000);
+  const [row] = await lab.fleet();
+  assert.ok(Date.now() - appeared < 2000, `read in ${Date.now() - appeared} ms`);
+  assert.deepEqual([row!.state, row!.stateSource, row!.detail], ["waiting for input", "hook", "permission: edit"]);
+  assert.match(row!.agentSessionId!, /^[0-9a-f-]{36}$/, "from its SessionStart hook");
+  await lab.fleet();
+  assert.deepEqual(await lab.notified(), ["waiting for input"]);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // a key sent the instant a dialog shows can be lost
+  await lab.keys("repo-ask", "1");
+  await waitFor(
+    async () => (await lab.fleet())[0]!.state === "working",
+    10000,
+    "working while the answer is held back",
+  );
+  await waitFor(async () => (await lab.fleet())[0]!.state === "idle", 20000, "idle after the turn");
+  assert.equal((await lab.fleet())[0]!.stateSource, "hook");
+});
+
+Deno.test("resume brings back a real Gemini CLI conversation: the stand-in receives the earlier turns", async () => {
+  await using lab = await agentLab("gemini");
+  const first = await lab.run("feature-branch", "feature_name=again", "headless=true");
+  assert.equal(first.code, 0, first.json.steps.at(-1)?.error ?? first.stderr);
+  const id = first.json.shared.agent?.sessionId;
+  await lab.api.control({ tool: "none" });
+  const r = await prj(lab.repo, ["agent", "resume", "again"], { env: lab.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split("\n")[0], `resumed conversation ${id} in session repo-again`);
+  await lab.shown("repo-again", "Type your message", 30000);
+  await lab.type("repo-again", "now say what you did");
+  type Summary = { contents: { role: string; text: string }[] };
+  const asked = async () =>
+    (await lab.api.log()).map((e) => e.summary as Summary | undefined)
+      .find((s) => s?.contents?.some((c) => c.role === "user" && c.text.includes("now say what you did")));
+  await waitFor(async () => (await asked()) !== undefined, 30000, "the resumed turn's request");
+  const contents = (await asked())!.contents;
+  assert.ok(
+    contents.some((c) => c.role === "model" && c.text.includes("Done: the work is finished")),
+    "the earlier answer",
+  );
+  const rows = await lab.fleet();
+  assert.deepEqual(rows.map((x) => [x.worktree, x.headless, x.agentSessionId]), [["again", false, id]]);
+});
