@@ -32,6 +32,7 @@ export default async function createWorktreeStep(ctx: BuiltinContext): Promise<S
     noCopy: ctx.with.copy === false,
     onProgress: (line) => ctx.log(line),
     runId: ctx.run.id,
+    ownedByRun: true, // recorded as this run's before it is made, so a crash part way is torn down too
     store: ctx.store,
   });
   ctx.setWorktree({ name, path: created.path, branch: created.branch }, true);

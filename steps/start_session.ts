@@ -13,6 +13,9 @@ export default async function startSession(ctx: BuiltinContext): Promise<StepRes
     ctx.project,
     { name: wt.name, path: wt.path, port: info.port ?? undefined },
     task,
+    undefined,
+    // Recorded as this run's before it is made, so a crash part way is torn down too.
+    { beforeCreate: (name) => ctx.setSession(name, true) },
   );
   ctx.setSession(session.name, session.created);
   ctx.log(session.created ? `started tmux session ${session.name}` : `tmux session ${session.name} already exists`);

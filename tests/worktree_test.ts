@@ -185,10 +185,16 @@ Deno.test("worktree merge (merge, squash, refuses conflicts and dirty trees) and
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await git(repo, "log", "-1", "--format=%s")).trim(), "Squashed merge of merge-c");
 
-  // prune: a worktree whose folder is gone, and a clean one whose branch is merged.
+  // prune: a worktree whose folder is gone, and a clean one whose branch is merged (it has a
+  // commit, and main has it); a brand-new one (no commits of its own) is not merged and stays.
   const d = await wt("prune-d");
   await Deno.remove(d, { recursive: true });
   const e = await wt("prune-e");
+  await Deno.writeTextFile(path.join(e, "e.txt"), "e\n");
+  await git(e, "add", "e.txt");
+  await git(e, "commit", "-q", "-m", "e");
+  await git(repo, "merge", "-q", "--ff-only", "prune-e");
+  const fresh = await wt("prune-fresh");
   r = await prj(repo, ["worktree", "prune", "--dry-run"]);
   assert.match(r.stdout, /would prune prune-d \(folder gone\)/);
   assert.match(r.stdout, /would prune prune-e \(branch merged\)/);
@@ -200,10 +206,11 @@ Deno.test("worktree merge (merge, squash, refuses conflicts and dirty trees) and
   r = await prj(repo, ["worktree", "prune", "--yes"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(exists(e), false);
+  assert.ok(exists(fresh));
   const names = JSON.parse((await prj(repo, ["worktree", "list", "--json"])).stdout).map((w: { name: string }) =>
     w.name
   );
-  assert.deepEqual(names, ["merge-b", "merge-c"]);
+  assert.deepEqual(names, ["merge-b", "merge-c", "prune-fresh"]);
 });
 
 Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans only", async () => {
@@ -310,7 +317,7 @@ Deno.test("without tmux: session commands say so in one line; worktree commands 
   }
 });
 
-Deno.test("a run that fails after create-worktree leaves no worktree, branch or session", async () => {
+Deno.test("a run that fails after create-worktree leaves no worktree, branch or session; one with work is kept", async () => {
   await using fixture = await tempRepo();
   const repo = fixture.path;
   await using server = tempTmux();
@@ -323,7 +330,7 @@ Deno.test("a run that fails after create-worktree leaves no worktree, branch or 
       "steps:",
       '  - { uses: create-worktree, with: { name: "{{ args.n }}" } }',
       "  - start-session",
-      '  - { name: work, run: [sh, -c, "echo partial > partial.txt; exit 4"] }',
+      '  - { name: work, run: [sh, -c, "[ -z \\"$PARTIAL\\" ] || echo partial > partial.txt; exit 4"] }',
     ].join("\n"),
   );
   const r = await prj(repo, ["run", "doomed", "n=doomed-wt", "--json"], { env });
@@ -341,6 +348,21 @@ Deno.test("a run that fails after create-worktree leaves no worktree, branch or 
   assert.deepEqual(resources.map((x) => x.kind).sort(), ["session", "worktree"]);
   assert.ok(resources.every((x) => x.removed_at !== null));
   assert.deepEqual(await query(repo, "SELECT * FROM worktrees"), []);
+
+  // The same failure after the step left a file: the session goes, the worktree with the work stays, and says so.
+  const kept = await prj(repo, ["run", "doomed", "n=kept-wt"], { env: { ...env, PARTIAL: "1" } });
+  assert.equal(kept.code, 1);
+  assert.match(kept.stdout, /removed session repo-kept-wt \(the run did not succeed\)/);
+  assert.match(
+    kept.stdout,
+    /kept worktree kept-wt \(.*kept-wt\): it has uncommitted changes: partial\.txt; remove it with `prj worktree remove kept-wt`/,
+  );
+  assert.equal(
+    await Deno.readTextFile(path.join(path.dirname(repo), "repo.worktrees", "kept-wt", "partial.txt")),
+    "partial\n",
+  );
+  assert.deepEqual(await branches(repo), ["kept-wt", "main"]);
+  assert.deepEqual(await tmuxSessions(socket), []);
 });
 
 Deno.test("three feature-branch agents launched in parallel all finish their work on their own branches", async () => {
@@ -425,7 +447,15 @@ Deno.test("launch-agent headless fails the step on a non-zero exit; a missing ag
   assert.equal(r.code, 1);
   let json = JSON.parse(r.stdout);
   assert.equal(json.steps.at(-1).error, "agent exited with code 5");
-  assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "bad")), false);
+  // The agent committed before it failed: that work is kept, not deleted with the failed run.
+  const kept = await query<{ removed_at: string | null }>(
+    repo,
+    "SELECT removed_at FROM resources WHERE run_id = ? AND kind = 'worktree'",
+    json.runId,
+  );
+  assert.deepEqual(kept, [{ removed_at: null }]);
+  assert.ok(exists(path.join(path.dirname(repo), "repo.worktrees", "bad")));
+  assert.equal((await git(repo, "log", "-1", "--format=%s", "bad")).trim(), "agent: work on bad");
   await setConfig(repo, "agent:\n  command: no-such-agent-program\n");
   r = await prj(repo, ["run", "feature-branch", "feature_name=missing", "--json"], { env });
   assert.equal(r.code, 1);

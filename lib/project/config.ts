@@ -13,7 +13,7 @@ export async function loadConfig(prjDir: string): Promise<ProjectConfig> {
   const { ProjectConfigSchema, readYamlFile, validate } = await loadParser();
   let config: ProjectConfig;
   try {
-    await Deno.stat(file);
+    await Deno.lstat(file); // a missing file means defaults; a broken link is an error below
     const source = await readYamlFile(file, ".prj/config.yaml");
     config = source.data === null || source.data === undefined
       ? ProjectConfigSchema.parse({})

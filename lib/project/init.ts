@@ -28,6 +28,7 @@ const IGNORE_LINES = [
   ".prj/launch/",
   ".prj/cache/",
   ".prj/worktrees.lock",
+  ".prj/journal/",
 ];
 
 /**

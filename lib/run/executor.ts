@@ -14,7 +14,7 @@ import { type RunEvent, RunSession, type StepOutcome } from "./session.ts";
 import { afterStep, stoppedRun, stoppedRunError } from "./status.ts";
 import { type RunState, runStep } from "./step.ts";
 import { RunStop } from "./stop.ts";
-import { teardown } from "./teardown.ts";
+import { teardownRun } from "./teardown.ts";
 
 /** How a run ended. */
 export interface RunResult {
@@ -48,6 +48,12 @@ export interface RunOptions {
   model?: string | undefined;
   /** Cancels the run (Ctrl-C): the current step stops, cleanup runs, the run is `cancelled`. */
   signal?: AbortSignal | undefined;
+  /**
+   * Stops the cleanup too (a second Ctrl-C): the cleanup step running is stopped with its whole
+   * process group, the rest are skipped; the run's session and worktree are still removed and
+   * the run is recorded as `cancelled`.
+   */
+  force?: AbortSignal | undefined;
   /** Progress events. */
   onEvent?: ((event: RunEvent) => void) | undefined;
   /** Use this run id instead of a new one. */
@@ -133,13 +139,15 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
   for (const [i, planned] of mainSteps.entries()) {
     if (stop.signal.aborted) break;
     const outcome = await runStep(state, planned, stop.signal);
-    const next = afterStep({ ...outcome, continueOnError: planned.continueOnError }, stop.reason);
+    const next = session.storageError !== undefined
+      ? { next: "stop" as const, status: "failed" as const }
+      : afterStep({ ...outcome, continueOnError: planned.continueOnError }, stop.reason);
     if (next.next === "continue") {
       if (next.notice) session.notice(next.notice);
       continue;
     }
     status = next.status;
-    error = outcome.error;
+    error = session.storageError ?? outcome.error;
     for (const rest of mainSteps.slice(i + 1)) session.skipNotReached(rest);
     break;
   }
@@ -148,21 +156,28 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
 
   if (status !== "succeeded") {
     error ??= stoppedRunError(status, def);
-    // Cleanup runs even after Ctrl-C, under a signal of its own; a failing cleanup is reported, not fatal.
+    session.stage("teardown");
+    // Cleanup runs even after Ctrl-C, under a signal of its own that a second Ctrl-C (`force`)
+    // aborts; a failing cleanup is reported, not fatal.
     const cleanup = new AbortController();
     const forceStop = () => cleanup.abort("cancelled");
-    options.signal?.addEventListener("abort", forceStop, { once: true });
+    if (options.force?.aborted) forceStop();
+    options.force?.addEventListener("abort", forceStop, { once: true });
     for (const planned of plan.steps.filter((s) => s.phase === "cleanup")) {
+      if (cleanup.signal.aborted) {
+        session.skipNotReached(planned);
+        continue;
+      }
       const outcome = await runStep(state, planned, cleanup.signal);
       if (outcome.status !== "succeeded") {
         session.notice(`cleanup step "${planned.name}" ${outcome.status}: ${outcome.error ?? ""}`);
       }
     }
-    await teardown(project, session, (message) => {
+    options.force?.removeEventListener("abort", forceStop);
+    await teardownRun(project, store, session.id, (message) => {
       session.log(message);
       session.notice(message);
     });
-    options.signal?.removeEventListener("abort", forceStop);
   }
   const durationMs = session.finish(status, error);
   if (!options.store) store.close();

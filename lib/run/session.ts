@@ -14,7 +14,11 @@ import { createRun, finishRun, type RunRecord, type RunStatus, updateRun } from 
 import { finishStep, skipStep, startStep, type StepEnd, type StepStatus } from "../state/steps.ts";
 import { addArtifact } from "../state/artifacts.ts";
 import { addResource, markResourceRemoved } from "../state/resources.ts";
+import { isDiskFull, sqliteCode, stateError } from "../state/errors.ts";
+import { Intent } from "../state/journal.ts";
+import { osError } from "../util/os_errors.ts";
 import type { RunWorktree } from "./contract.ts";
+import { writeRunJsonFile } from "./run_json.ts";
 
 /** The phases of a run, in order; `cleanup` runs only after a failure. */
 export type Phase = "pre" | "main" | "post" | "cleanup";
@@ -101,21 +105,41 @@ export interface SessionInit {
   onEvent?: ((event: RunEvent) => void) | undefined;
 }
 
-/** An append-only log file, written synchronously so a crash loses at most the current line. */
+/**
+ * An append-only log file, written synchronously so a crash loses at most the current line.
+ * A log that cannot be written (a full disk) stops there and tells `onError` once; the run
+ * goes on to record what it can.
+ */
 class LogFile {
-  #file: Deno.FsFile;
-  constructor(p: string) {
-    this.#file = Deno.openSync(p, { append: true, create: true });
+  #file: Deno.FsFile | undefined;
+  #onError: (error: unknown) => void;
+  constructor(p: string, onError: (error: unknown) => void) {
+    this.#onError = onError;
+    try {
+      this.#file = Deno.openSync(p, { append: true, create: true });
+    } catch (error) {
+      onError(error);
+    }
   }
   write(line: string): void {
-    this.#file.writeSync(new TextEncoder().encode(line.endsWith("\n") ? line : line + "\n"));
+    if (!this.#file) return;
+    try {
+      this.#file.writeSync(new TextEncoder().encode(line.endsWith("\n") ? line : line + "\n"));
+    } catch (error) {
+      this.close();
+      this.#onError(error);
+    }
   }
   close(): void {
     try {
-      this.#file.close();
+      this.#file?.close();
     } catch { /* closed */ }
+    this.#file = undefined;
   }
 }
+
+/** run.json is rewritten at most this often while a run goes (and always when it starts and ends). */
+const RUN_JSON_EVERY_MS = 2000;
 
 /** One run being recorded. */
 export class RunSession {
@@ -145,6 +169,13 @@ export class RunSession {
   #started = performance.now();
   #startedAt = now();
   #emit: (event: RunEvent) => void;
+  #intent: Intent;
+  #runJsonAt = 0;
+  #finished = false;
+  #storageError: string | undefined;
+  /** The step being recorded when the record first failed (-1: outside any step). */
+  #storageErrorStep = -1;
+  #currentStep = -1;
 
   private constructor(project: Project, store: Store, init: SessionInit) {
     this.id = init.runId;
@@ -154,18 +185,39 @@ export class RunSession {
     this.outputsDir = path.join(this.artifactDir, "outputs");
     this.#logsDir = path.join(this.artifactDir, "logs");
     this.#emit = init.onEvent ?? (() => {});
-    Deno.mkdirSync(this.outputsDir, { recursive: true });
-    Deno.mkdirSync(this.#logsDir, { recursive: true });
-    createRun(store, {
-      id: init.runId,
-      command: init.command,
-      args: init.args,
-      cwd: init.cwd,
-      artifactDir: this.artifactDir,
-      model: init.model,
-      parentId: init.parentId,
-    });
-    this.#runLog = new LogFile(path.join(this.artifactDir, "run.log"));
+    // The run is in the journal before it makes anything (its row, its folder, later its worktree
+    // and session), and leaves it only when it is recorded as ended with its teardown done: what a
+    // killed prj left is found there by the next command.
+    this.#intent = Intent.begin(project.prjDir, { kind: "run", stage: "open", runId: init.runId });
+    try {
+      // The row before the folder: a locked or full database leaves no artifacts folder behind.
+      createRun(store, {
+        id: init.runId,
+        command: init.command,
+        args: init.args,
+        cwd: init.cwd,
+        artifactDir: this.artifactDir,
+        model: init.model,
+        parentId: init.parentId,
+      });
+    } catch (error) {
+      this.#intent.done();
+      throw error;
+    }
+    try {
+      Deno.mkdirSync(this.outputsDir, { recursive: true });
+      Deno.mkdirSync(this.#logsDir, { recursive: true });
+    } catch (error) {
+      const message = `could not make the run's folder ${this.artifactDir}: ${(error as Error).message}`;
+      try {
+        finishRun(store, init.runId, "failed", message, 0);
+        this.#intent.done();
+      } catch {
+        this.#intent.abandon(); // the next command records it
+      }
+      throw osError(error) ?? error;
+    }
+    this.#runLog = new LogFile(path.join(this.artifactDir, "run.log"), (e) => this.#storageFailed(e, "run.log"));
     this.#writeRunJson("running");
     this.log(
       `run ${init.runId} of ${init.command}${init.source ? ` (${init.source})` : ""} started; args ${
@@ -185,6 +237,35 @@ export class RunSession {
   /** Reports progress to the caller. */
   emit(event: RunEvent): void {
     this.#emit(event);
+  }
+
+  /**
+   * Why the run's record cannot be written (a full disk, a read-only or damaged database), once
+   * it happened: the executor then fails the run with this line, and what could not be written
+   * is finished by the next prj command.
+   */
+  get storageError(): string | undefined {
+    return this.#storageError;
+  }
+
+  /** @internal A write of the run's record failed: remembered once and told; rethrown when it is not the disk's state. */
+  #storageFailed(error: unknown, what: string): void {
+    const known = isDiskFull(error) || sqliteCode(error) !== undefined || osError(error) !== undefined;
+    if (!known) throw error;
+    if (this.#storageError !== undefined) return;
+    const explained = stateError(error) ?? osError(error);
+    this.#storageError = `could not write ${what}: ${explained?.message ?? (error as Error).message}`;
+    this.#storageErrorStep = this.#currentStep;
+    this.emit({ type: "notice", message: this.#storageError });
+  }
+
+  /** Runs a write of the run's record; a failure of the disk or database is remembered, not thrown. */
+  #record(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#storageFailed(error, what);
+    }
   }
 
   /** Appends a timestamped line to `run.log`. */
@@ -228,7 +309,7 @@ export class RunSession {
 
   /** Records that a worktree or session of the run was removed. */
   resourceRemoved(kind: "worktree" | "session", name: string): void {
-    markResourceRemoved(this.store, this.id, kind, name);
+    this.#record("the state database", () => markResourceRemoved(this.store, this.id, kind, name));
   }
 
   /**
@@ -252,15 +333,17 @@ export class RunSession {
 
   /** Starts recording a step: its row, its log file, the `step-start` event. */
   beginStep(step: RecordedStep): StepRecording {
+    this.#currentStep = step.index;
     const recording = new StepRecording(this, step, this.#logPath(step));
-    startStep(this.store, {
-      runId: this.id,
-      idx: step.index,
-      phase: step.phase,
-      name: step.name,
-      kind: step.kind,
-      logPath: recording.logPath,
-    });
+    this.#record("the state database", () =>
+      startStep(this.store, {
+        runId: this.id,
+        idx: step.index,
+        phase: step.phase,
+        name: step.name,
+        kind: step.kind,
+        logPath: recording.logPath,
+      }));
     this.emit({ type: "step-start", index: step.index, name: step.name, phase: step.phase, kind: step.kind });
     this.log(`step ${step.index + 1} ${step.name} (${step.kind}: ${step.target}) started`);
     return recording;
@@ -315,15 +398,33 @@ export class RunSession {
     return outcome;
   }
 
-  /** Records how the run ended: its row, `run.json`, the run log, the `run-end` event. */
+  /**
+   * Records how the run ended: its row, `run.json`, the run log, the `run-end` event; then the
+   * run leaves the journal (its teardown is done by then). When the end cannot be written (a
+   * full disk), the run stays in the journal and the next prj command records it.
+   */
   finish(status: RunStatus, error: string | undefined): number {
     const durationMs = performance.now() - this.#started;
-    finishRun(this.store, this.id, status, error ?? null, durationMs);
-    this.#writeRunJson(status, error);
+    if (this.#finished) return durationMs;
+    this.#finished = true;
+    let recorded = false;
+    this.#record("the state database", () => {
+      finishRun(this.store, this.id, status, error ?? null, durationMs);
+      recorded = true;
+    });
+    const written = this.#writeRunJson(status, error, true);
     this.log(`run ${status} in ${Math.round(durationMs)}ms${error ? `: ${error}` : ""}`);
     this.#runLog.close();
     this.emit({ type: "run-end", runId: this.id, status, durationMs, error });
+    // An end the database or run.json did not take (a full disk) is recorded by the next command.
+    if (recorded && written) this.#intent.done();
+    else this.#intent.abandon();
     return durationMs;
+  }
+
+  /** Notes how far the run got in the journal (`teardown` while it removes what it made). */
+  stage(stage: string): void {
+    this.#record("the journal", () => this.#intent.update({ stage }));
   }
 
   /** @internal A line of a step's output in the run log. */
@@ -333,7 +434,12 @@ export class RunSession {
 
   /** @internal Called by a step recording when it ends. */
   stepEnded(step: RecordedStep, end: StepEnd, logPath: string): StepOutcome {
-    finishStep(this.store, this.id, step.index, end, this.shared);
+    if (this.#storageErrorStep === step.index && end.status === "succeeded") {
+      // The step's own work may be done, but the run could not record it: the step fails here.
+      end = { ...end, status: "failed", error: this.#storageError };
+    }
+    this.#currentStep = -1;
+    this.#record("the state database", () => finishStep(this.store, this.id, step.index, end, this.shared));
     this.log(
       `step ${step.index + 1} ${step.name} ${end.status} in ${Math.round(end.durationMs)}ms${
         end.error ? `: ${end.error}` : ""
@@ -354,31 +460,52 @@ export class RunSession {
     return outcome;
   }
 
+  /** @internal A step's log could not be written. */
+  logFailed(error: unknown, file: string): void {
+    this.#storageFailed(error, path.relative(this.artifactDir, file));
+  }
+
   #skipRow(step: RecordedStep): void {
-    skipStep(this.store, { runId: this.id, idx: step.index, phase: step.phase, name: step.name, kind: step.kind });
+    this.#record(
+      "the state database",
+      () =>
+        skipStep(this.store, { runId: this.id, idx: step.index, phase: step.phase, name: step.name, kind: step.kind }),
+    );
   }
 
   #logPath(step: RecordedStep): string {
     return path.join(this.#logsDir, `${String(step.index + 1).padStart(2, "0")}-${slug(step.name, STEP_LOG_SLUG)}.log`);
   }
 
-  #writeRunJson(status: RunStatus, error?: string): void {
-    const json = {
-      id: this.id,
-      command: this.#init.command,
-      source: this.#init.source ?? null,
-      args: this.#init.args,
-      status,
-      started_at: this.#startedAt,
-      duration_ms: Math.round(performance.now() - this.#started),
-      error: error ?? null,
-      model: this.#init.model ?? null,
-      worktree: this.resources.worktree ?? null,
-      session: this.resources.session ?? null,
-      shared: this.shared,
-      steps: this.outcomes.map(({ logPath, ...o }) => ({ ...o, log: path.relative(this.artifactDir, logPath) })),
-    };
-    Deno.writeTextFileSync(path.join(this.artifactDir, "run.json"), JSON.stringify(json, null, 2) + "\n");
+  /**
+   * Writes run.json: when the run starts and ends, and in between at most every couple of
+   * seconds (rewriting it after every step made long runs quadratic). After a crash the next
+   * prj command writes it again from the database.
+   */
+  #writeRunJson(status: RunStatus, error?: string, force = false): boolean {
+    const t = performance.now();
+    if (!force && status === "running" && this.#runJsonAt !== 0 && t - this.#runJsonAt < RUN_JSON_EVERY_MS) return true;
+    this.#runJsonAt = t;
+    let written = false;
+    this.#record("run.json", () => {
+      writeRunJsonFile(this.artifactDir, {
+        id: this.id,
+        command: this.#init.command,
+        source: this.#init.source ?? null,
+        args: this.#init.args,
+        status,
+        started_at: this.#startedAt,
+        duration_ms: Math.round(t - this.#started),
+        error: error ?? null,
+        model: this.#init.model ?? null,
+        worktree: this.resources.worktree ?? null,
+        session: this.resources.session ?? null,
+        shared: this.shared,
+        steps: this.outcomes.map(({ logPath, ...o }) => ({ ...o, log: path.relative(this.artifactDir, logPath) })),
+      });
+      written = true;
+    });
+    return written;
   }
 }
 
@@ -395,7 +522,7 @@ export class StepRecording {
     this.#session = session;
     this.#step = step;
     this.logPath = logPath;
-    this.#log = new LogFile(logPath);
+    this.#log = new LogFile(logPath, (e) => session.logFailed(e, logPath));
   }
 
   /** A line of the step's output: to its log, the run log and the caller. */

@@ -98,7 +98,11 @@ export async function runStep(state: RunState, planned: PlannedStep, signal: Abo
           ...(mapStrings(def.environment, r) as Record<string, string>),
           ...(mapStrings(step.env, r) as Record<string, string>),
         },
-        history: session.outcomes.map((o) => ({ name: o.name, status: o.status, output: o.output, data: o.data })),
+        // Built when a step reads it (builtin and sandboxed steps do; `run:` programs never), so a
+        // long run does not copy its whole history for every step.
+        get history() {
+          return session.outcomes.map((o) => ({ name: o.name, status: o.status, output: o.output, data: o.data }));
+        },
       },
       artifact: (name, content) => session.artifact(planned.index, name, content),
       model: state.model,

@@ -21,19 +21,26 @@ export interface ResourceRecord {
   removed_at: string | null;
 }
 
-/** Records a worktree or session a run created. */
+/**
+ * Records a worktree or session a run creates (before it is made, so a crash part way is torn
+ * down too); recording the same one again changes nothing.
+ */
 export function addResource(
   store: Store,
   r: { runId: string; kind: "worktree" | "session"; name: string; path?: string; branch?: string },
 ): void {
-  sql(store).prepare("INSERT INTO resources (run_id, kind, name, path, branch, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-    .run(r.runId, r.kind, r.name, r.path ?? null, r.branch ?? null, now());
+  sql(store).prepare(
+    `INSERT INTO resources (run_id, kind, name, path, branch, created_at)
+     SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS
+       (SELECT 1 FROM resources WHERE run_id = ? AND kind = ? AND name = ? AND removed_at IS NULL)`,
+  ).run(r.runId, r.kind, r.name, r.path ?? null, r.branch ?? null, now(), r.runId, r.kind, r.name);
 }
 
 /** Marks a run's resource as removed. */
 export function markResourceRemoved(store: Store, runId: string, kind: "worktree" | "session", name: string): void {
-  sql(store).prepare("UPDATE resources SET removed_at = ? WHERE run_id = ? AND kind = ? AND name = ?")
-    .run(now(), runId, kind, name);
+  sql(store).prepare(
+    "UPDATE resources SET removed_at = ? WHERE run_id = ? AND kind = ? AND name = ? AND removed_at IS NULL",
+  ).run(now(), runId, kind, name);
 }
 
 /** The resources a run created, oldest first. */

@@ -2,6 +2,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { likePrefix, parseJson, type Row, sql, transaction } from "./_db.ts";
 import type { Store } from "./store.ts";
+import { isDiskFull, sqliteCode } from "./errors.ts";
 import { processAlive, thisProcess } from "../util/liveness.ts";
 import { now } from "../util/time.ts";
 
@@ -181,7 +182,14 @@ export function deleteRunRows(store: Store, ids: readonly string[]): void {
   });
 }
 
-/** Marks `running` runs (and their running steps) whose process is gone as `interrupted`. */
+/** Why a run is `interrupted`. */
+export const INTERRUPTED = "the prj process running it exited without finishing (killed or crashed)";
+
+/**
+ * Marks `running` runs (and their running steps) whose process is gone (or a zombie) as
+ * `interrupted`. On a full disk or a read-only database nothing is marked now; a later
+ * command does it.
+ */
 export function reapInterrupted(store: Store): number {
   const db = sql(store);
   const host = Deno.hostname();
@@ -190,15 +198,33 @@ export function reapInterrupted(store: Store): number {
   for (const row of rows) {
     if (row.host !== host || row.pid === null) continue;
     if (processAlive(Number(row.pid), row.pid_start as string | null)) continue;
-    transaction(store, () => {
-      const t = now();
-      db.prepare(
-        "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
-      ).run(t, "the prj process running it exited without finishing (killed or crashed)", row.id as string);
-      db.prepare("UPDATE steps SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'")
-        .run(t, row.id as string);
-    });
-    reaped++;
+    try {
+      if (interruptRun(store, row.id as string)) reaped++;
+    } catch (error) {
+      // A full disk or a read-only database: reading still works, a later command marks it.
+      if (isDiskFull(error) || sqliteCode(error) === 8) break;
+      throw error;
+    }
   }
   return reaped;
+}
+
+/**
+ * Records a run whose prj process died: `interrupted` when it was still `running`, and any
+ * step still `running` as `interrupted` too (also for a run whose end was recorded but not
+ * every step's).
+ *
+ * @returns whether the run's status changed
+ */
+export function interruptRun(store: Store, id: string, error: string = INTERRUPTED): boolean {
+  const db = sql(store);
+  return transaction(store, () => {
+    const t = now();
+    const changed = db.prepare(
+      "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+    ).run(t, error, id);
+    db.prepare("UPDATE steps SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'")
+      .run(t, id);
+    return Number(changed.changes) > 0;
+  });
 }

@@ -19,7 +19,8 @@ export interface WorktreeRecord {
 }
 
 /**
- * Records a new worktree with the lowest free port slot, in one transaction.
+ * Records a new worktree with the lowest free port slot, in one transaction (with
+ * `alsoRecord`'s writes, e.g. the run's resource row).
  *
  * @returns the slot
  * @throws {UsageError} when a worktree of that name is already recorded
@@ -27,6 +28,7 @@ export interface WorktreeRecord {
 export function insertWorktree(
   store: Store,
   row: { name: string; path: string; branch: string; base: string; runId?: string | undefined },
+  alsoRecord?: () => void,
 ): number {
   return transaction(store, () => {
     const db = sql(store);
@@ -41,6 +43,7 @@ export function insertWorktree(
     db.prepare(
       "INSERT INTO worktrees (name, path, branch, base, port_slot, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(row.name, row.path, row.branch, row.base, slot, now(), row.runId ?? null);
+    alsoRecord?.();
     return slot;
   });
 }
@@ -59,7 +62,8 @@ export function findWorktreeRecord(store: Store, by: { name: string } | { path: 
   return row ? { ...(row as unknown as WorktreeRecord), port_slot: Number(row.port_slot) } : undefined;
 }
 
-/** Forgets a worktree (its port slot is free again). */
-export function deleteWorktreeRecord(store: Store, name: string): void {
-  sql(store).prepare("DELETE FROM worktrees WHERE name = ?").run(name);
+/** Forgets a worktree (its port slot is free again); with `path`, only when the row is still that worktree's. */
+export function deleteWorktreeRecord(store: Store, name: string, path?: string): void {
+  if (path === undefined) sql(store).prepare("DELETE FROM worktrees WHERE name = ?").run(name);
+  else sql(store).prepare("DELETE FROM worktrees WHERE name = ? AND path = ?").run(name, path);
 }

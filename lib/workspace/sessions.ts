@@ -104,6 +104,10 @@ export async function createSession(
   worktree: { name: string; path: string; port?: number | undefined },
   task?: string,
   exactName?: string,
+  options: {
+    /** Called with the chosen name just before the session is made (to record it first). */
+    beforeCreate?: ((name: string) => void) | undefined;
+  } = {},
 ): Promise<{ name: string; created: boolean }> {
   await requireTmux();
   if (!isDirectory(worktree.path)) {
@@ -123,16 +127,46 @@ export async function createSession(
     if (n > 100) throw new PrjError(`Every session name from "${base}" to "${name}" is taken by another worktree`);
     name = `${base}-${n}`;
   }
+  options.beforeCreate?.(name);
   const env = ["-e", `PRJ_WORKTREE=${worktree.path}`, "-e", `PRJ_PROJECT=${project.root}`];
   if (worktree.port !== undefined) env.push("-e", `PRJ_PORT=${worktree.port}`);
-  await tmux(["new-session", "-d", "-s", name, "-c", worktree.path, ...env], `tmux new-session ${name}`);
-  try {
-    await tmux(["set-option", "-t", `=${name}:`, "@prj_project", project.root]);
-    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree", worktree.name]);
-    await tmux(["set-option", "-t", `=${name}:`, "@prj_worktree_path", worktree.path]);
-  } catch (error) {
+  // One tmux command line makes the session and marks it prj's: the tmux server runs the whole
+  // list, so a prj process killed at any moment leaves either no session or a marked one (never
+  // an unmarked session that nothing would clean up).
+  const target = `=${name}:`;
+  await tmux(
+    [
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-c",
+      worktree.path,
+      ...env,
+      ";",
+      "set-option",
+      "-t",
+      target,
+      "@prj_project",
+      project.root,
+      ";",
+      "set-option",
+      "-t",
+      target,
+      "@prj_worktree",
+      worktree.name,
+      ";",
+      "set-option",
+      "-t",
+      target,
+      "@prj_worktree_path",
+      worktree.path,
+    ],
+    `tmux new-session ${name}`,
+  );
+  if ((await sessionOwner(name))?.project !== project.root) {
     await tmuxMaybe(["kill-session", "-t", `=${name}`]);
-    throw error;
+    throw new PrjError(`tmux made session "${name}" but did not keep prj's marks on it; it was removed`);
   }
   return { name, created: true };
 }
@@ -181,9 +215,80 @@ export async function killSession(project: Project, name: string): Promise<void>
   await tmux(["kill-session", "-t", `=${session.name}`], `tmux kill-session ${session.name}`);
 }
 
+/**
+ * Kills this project's session with exactly this name (never a prefix match), if it is there.
+ *
+ * @returns whether a session was killed
+ */
+export async function killSessionExact(project: Project, name: string): Promise<boolean> {
+  const owner = await sessionOwner(name).catch(() => undefined);
+  if (owner === undefined || owner.project !== project.root) return false;
+  return (await tmuxMaybe(["kill-session", "-t", `=${name}`])) !== undefined;
+}
+
+/**
+ * What runs in a session besides its shell: the first program found below a pane's shell
+ * (an agent, a dev server, a build), or undefined when every pane sits at its prompt.
+ */
+export async function sessionBusy(name: string): Promise<{ pid: number; command: string } | undefined> {
+  const out = await tmuxMaybe(["list-panes", "-s", "-t", `=${name}`, "-F", "#{pane_pid}"]);
+  for (const line of (out ?? "").split("\n")) {
+    const pane = Number(line.trim());
+    if (!Number.isInteger(pane) || pane <= 0) continue;
+    const child = firstChild(pane);
+    if (child) return child;
+  }
+  return undefined;
+}
+
+function firstChild(pid: number): { pid: number; command: string } | undefined {
+  let children: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      if (text) children = children.concat(text.split(/\s+/).map(Number));
+    }
+  } catch {
+    return undefined; // no /proc, or the pane is gone
+  }
+  for (const child of children) {
+    let command = "?";
+    try {
+      command = Deno.readTextFileSync(`/proc/${child}/comm`).trim();
+      const state = Deno.readTextFileSync(`/proc/${child}/stat`);
+      if (/^\S+ \(.*\) [ZX]/s.test(state)) continue; // a zombie runs nothing
+    } catch {
+      continue; // it just ended
+    }
+    return { pid: child, command };
+  }
+  return undefined;
+}
+
 /** The sessions `cleanup` would kill: this project's whose worktree folder is gone. */
 export async function orphanSessions(project: Project): Promise<SessionInfo[]> {
   return (await listSessions(project)).filter((s) => !s.worktreeExists);
+}
+
+/**
+ * What `prj session cleanup` kills (this project's sessions whose worktree folder is gone),
+ * and the orphans it leaves alone because a program (an agent) still runs in them.
+ */
+export async function planSessionCleanup(
+  project: Project,
+): Promise<{ kill: SessionInfo[]; refused: { name: string; why: string }[] }> {
+  const kill: SessionInfo[] = [];
+  const refused: { name: string; why: string }[] = [];
+  for (const s of await orphanSessions(project)) {
+    const running = await sessionBusy(s.name);
+    if (running) {
+      refused.push({
+        name: s.name,
+        why: `${running.command} (pid ${running.pid}) still runs in it; \`prj session kill ${s.name}\` if it should go`,
+      });
+    } else kill.push(s);
+  }
+  return { kill, refused };
 }
 
 /** Kills every session of a worktree (used when the worktree is removed). */

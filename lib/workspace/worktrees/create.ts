@@ -2,14 +2,19 @@
 import * as path from "node:path";
 import type { Project } from "../../project/project.ts";
 import { openStore, type Store } from "../../state/store.ts";
-import { deleteWorktreeRecord, insertWorktree } from "../../state/worktrees.ts";
+import { insertWorktree } from "../../state/worktrees.ts";
+import { addResource } from "../../state/resources.ts";
+import { Intent } from "../../state/journal.ts";
 import { PrjError, UsageError } from "../../util/errors.ts";
 import { exists, isDirectory, isFile } from "../../util/fs.ts";
 import { runStreaming } from "../../util/process.ts";
-import { branchExists, commitExists, git, gitMaybe, isValidBranchName } from "../git.ts";
+import { processStartTime } from "../../util/liveness.ts";
+import { branchExists, git, hasCommits, isValidBranchName, startPointOf } from "../git.ts";
 import { portFor } from "../ports.ts";
+import { createSession } from "../sessions.ts";
 import { withWorktreeLock } from "./lock.ts";
 import { baseBranch, checkWorktreeName, worktreeDir } from "./names.ts";
+import { undoCreate } from "./undo.ts";
 
 /** What `createWorktree` did. */
 export interface CreatedWorktree {
@@ -31,6 +36,8 @@ export interface CreatedWorktree {
   copied: string[];
   /** The setup commands run in it. */
   setup: string[];
+  /** The tmux session made there (with `session`). */
+  session?: { name: string; created: boolean } | undefined;
 }
 
 /** Options for {@link createWorktree}. */
@@ -47,6 +54,10 @@ export interface CreateWorktreeOptions {
   onProgress?: ((line: string) => void) | undefined;
   /** The run that creates it. */
   runId?: string | undefined;
+  /** The run removes it when it does not succeed: recorded as the run's resource before it is made. */
+  ownedByRun?: boolean | undefined;
+  /** Also start a tmux session there, as part of the same creation (both or neither). */
+  session?: boolean | { task?: string | undefined } | undefined;
   /** An open store. */
   store?: Store | undefined;
 }
@@ -98,6 +109,7 @@ export async function createWorktree(
   options: CreateWorktreeOptions = {},
 ): Promise<CreatedWorktree> {
   checkWorktreeName(name);
+  await git(project.root, ["rev-parse", "--git-dir"]); // outside a repository: one line saying so
   const progress = options.onProgress ?? (() => {});
   const branch = options.branch ?? `${project.config.worktree.branch_prefix}${name}`;
   if (!(await isValidBranchName(project.root, branch))) {
@@ -105,12 +117,23 @@ export async function createWorktree(
   }
   const dir = worktreeDir(project);
   const wtPath = path.join(dir, name);
-  const base = options.from ?? await baseBranch(project);
+  const wanted = options.from ?? await baseBranch(project);
   const existingBranch = await branchExists(project.root, branch);
-  if (!existingBranch && !(await commitExists(project.root, base))) {
-    throw new UsageError(`Base "${base}" is not a branch or commit of this repository`, {
-      hint: "pass --from <branch>, or make a first commit",
-    });
+  // A clone may have origin's default branch only as origin/<name>: start from there.
+  const base = existingBranch ? wanted : await startPointOf(project.root, wanted);
+  if (base === undefined) {
+    throw await (async () => {
+      if (!(await hasCommits(project.root))) {
+        return new UsageError("This repository has no commits yet; a worktree starts from one", {
+          hint: 'make a first commit (git commit --allow-empty -m "initial"), then try again',
+        });
+      }
+      return new UsageError(`Base "${wanted}" is not a branch or commit of this repository, nor origin's`, {
+        hint: options.from !== undefined
+          ? "pass --from with a branch or commit that exists (git branch -a lists them)"
+          : "pass --from <branch>, or set worktree.base in .prj/config.yaml",
+      });
+    })();
   }
   if (exists(wtPath)) {
     throw new UsageError(`Folder "${wtPath}" already exists`, {
@@ -133,16 +156,41 @@ export async function createWorktree(
     };
   }
   const store = options.store ?? openStore(project.prjDir);
+  // In the journal before anything is made: a prj killed at any point below leaves a record of
+  // what it was making, which the next prj command undoes (see undo.ts).
+  let intent: Intent;
   let slot: number;
   try {
-    slot = insertWorktree(store, { name, path: wtPath, branch, base, runId: options.runId });
+    intent = Intent.begin(project.prjDir, {
+      kind: "worktree-create",
+      stage: "recorded",
+      name,
+      path: wtPath,
+      branch,
+      newBranch: !existingBranch,
+      runId: options.runId,
+    });
   } catch (error) {
     if (!options.store) store.close();
     throw error;
   }
+  try {
+    const runId = options.runId;
+    slot = insertWorktree(
+      store,
+      { name, path: wtPath, branch, base, runId },
+      runId && options.ownedByRun
+        ? () => addResource(store, { runId, kind: "worktree", name, path: wtPath, branch })
+        : undefined,
+    );
+  } catch (error) {
+    intent.done();
+    if (!options.store) store.close();
+    throw error;
+  }
   const port = portFor(project, slot);
-  let addedWorktree = false;
   const dirExisted = isDirectory(dir);
+  let session: { name: string; created: boolean } | undefined;
   try {
     await Deno.mkdir(dir, { recursive: true });
     progress(
@@ -152,9 +200,10 @@ export async function createWorktree(
     );
     const addArgs = existingBranch
       ? ["worktree", "add", wtPath, branch]
-      : ["worktree", "add", "-b", branch, wtPath, base];
+      : ["worktree", "add", "--no-track", "-b", branch, wtPath, base];
+    intent.update({ stage: "adding" });
     await withWorktreeLock(project, () => git(project.root, addArgs, "git worktree add"));
-    addedWorktree = true;
+    intent.update({ stage: "setup" });
     for (const file of copies) {
       const target = path.join(wtPath, file);
       await Deno.mkdir(path.dirname(target), { recursive: true });
@@ -174,7 +223,10 @@ export async function createWorktree(
         cwd: wtPath,
         env: { ...Deno.env.toObject(), PRJ_PORT: String(port), PRJ_WORKTREE: wtPath, PRJ_PROJECT: project.root },
         onLine: (line) => progress(`  ${line}`),
+        // Its process group is recorded, so a setup command a killed prj started is stopped too.
+        onSpawn: (pid) => intent.update({ child: { pid, start: processStartTime(pid) ?? null } }),
       });
+      intent.update({ child: null });
       if (exit.code !== 0) {
         throw new PrjError(
           `Setup command "${
@@ -183,25 +235,29 @@ export async function createWorktree(
         );
       }
     }
+    if (options.session) {
+      const task = typeof options.session === "object" ? options.session.task : undefined;
+      session = await createSession(project, { name, path: wtPath, port }, task, undefined, {
+        beforeCreate: (chosen) => intent.update({ stage: "session", session: chosen }),
+      });
+    }
   } catch (error) {
-    // Roll back everything this call made.
-    await withWorktreeLock(project, async () => {
-      if (addedWorktree) await gitMaybe(project.root, ["worktree", "remove", "--force", wtPath]);
-      try {
-        Deno.removeSync(wtPath, { recursive: true });
-      } catch { /* not there */ }
+    // Roll back everything this call made (the same undo the next prj command would do).
+    try {
+      await undoCreate(project, store, { ...intent.record, session: session?.created ? session.name : undefined });
       if (!dirExisted) {
         try {
           Deno.removeSync(dir);
         } catch { /* not empty or gone */ }
       }
-      await gitMaybe(project.root, ["worktree", "prune"]);
-      if (!existingBranch) await gitMaybe(project.root, ["branch", "-D", branch]);
-    });
-    deleteWorktreeRecord(store, name);
+      intent.done();
+    } catch {
+      intent.abandon(); // the next prj command finishes the undo
+    }
     if (!options.store) store.close();
     throw error;
   }
+  intent.done();
   if (!options.store) store.close();
   return {
     name,
@@ -213,5 +269,6 @@ export async function createWorktree(
     createdBranch: !existingBranch,
     copied: copies,
     setup: setup.map(String),
+    ...(session ? { session } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { Project } from "../../project/project.ts";
 import { openStore, type Store } from "../../state/store.ts";
 import { deleteWorktreeRecord } from "../../state/worktrees.ts";
 import { supersedeLaunchesIn } from "../../state/launches.ts";
+import { Intent } from "../../state/journal.ts";
 import { PrjError } from "../../util/errors.ts";
 import { changedPaths, git, gitMaybe, isMerged } from "../git.ts";
 import { worktreeGitDir } from "../safe_git.ts";
@@ -62,35 +63,61 @@ export async function removeWorktree(
         );
       }
     }
-    const killedSessions = await killSessionsOfWorktree(project, wt.path);
-    let deletedBranch = false;
-    await withWorktreeLock(project, async () => {
-      // `git worktree remove` reads the worktree's .git entry: only when it is still git's own.
-      let trusted = true;
-      try {
-        if (wt.exists) worktreeGitDir(project.root, wt.path);
-      } catch (error) {
-        if (!options.force) throw error;
-        trusted = false;
-      }
-      if (wt.exists && trusted) {
-        const force = options.force ? ["--force", "--force"] : [];
-        await git(project.root, ["worktree", "remove", ...force, wt.path], "git worktree remove");
-      } else if (wt.exists) {
-        Deno.removeSync(wt.path, { recursive: true }); // then prune forgets it
-      }
-      await gitMaybe(project.root, ["worktree", "prune"]);
-      try {
-        Deno.removeSync(wt.path, { recursive: true });
-      } catch { /* removed by git */ }
-      if (!options.keepBranch && wt.branch && wt.managed) {
-        deletedBranch = (await gitMaybe(project.root, ["branch", "-D", wt.branch])) !== undefined;
-      }
+    // In the journal before anything goes: a prj killed part way leaves the record, and the next
+    // prj command finishes the removal (the checks above have passed, or it was forced).
+    const intent = Intent.begin(project.prjDir, {
+      kind: "worktree-remove",
+      stage: "removing",
+      name: wt.name,
+      path: wt.path,
+      branch: wt.branch ?? undefined,
+      deleteBranch: !options.keepBranch && !!wt.branch && wt.managed,
     });
-    deleteWorktreeRecord(store, wt.name);
-    supersedeLaunchesIn(store, wt.path);
-    return { name: wt.name, path: wt.path, branch: wt.branch, deletedBranch, killedSessions };
+    try {
+      const removed = await removeNow(project, store, wt, options);
+      intent.done();
+      return removed;
+    } catch (error) {
+      intent.done(); // refused (an untrusted .git entry): nothing was removed, nothing to finish
+      throw error;
+    }
   } finally {
     if (!options.store) store.close();
   }
+}
+
+async function removeNow(
+  project: Project,
+  store: Store,
+  wt: Awaited<ReturnType<typeof getWorktree>>,
+  options: { force?: boolean; keepBranch?: boolean },
+): Promise<{ name: string; path: string; branch: string | null; deletedBranch: boolean; killedSessions: string[] }> {
+  const killedSessions = await killSessionsOfWorktree(project, wt.path);
+  let deletedBranch = false;
+  await withWorktreeLock(project, async () => {
+    // `git worktree remove` reads the worktree's .git entry: only when it is still git's own.
+    let trusted = true;
+    try {
+      if (wt.exists) worktreeGitDir(project.root, wt.path);
+    } catch (error) {
+      if (!options.force) throw error;
+      trusted = false;
+    }
+    if (wt.exists && trusted) {
+      const force = options.force ? ["--force", "--force"] : [];
+      await git(project.root, ["worktree", "remove", ...force, wt.path], "git worktree remove");
+    } else if (wt.exists) {
+      Deno.removeSync(wt.path, { recursive: true }); // then prune forgets it
+    }
+    await gitMaybe(project.root, ["worktree", "prune"]);
+    try {
+      Deno.removeSync(wt.path, { recursive: true });
+    } catch { /* removed by git */ }
+    if (!options.keepBranch && wt.branch && wt.managed) {
+      deletedBranch = (await gitMaybe(project.root, ["branch", "-D", wt.branch])) !== undefined;
+    }
+  });
+  deleteWorktreeRecord(store, wt.name);
+  supersedeLaunchesIn(store, wt.path);
+  return { name: wt.name, path: wt.path, branch: wt.branch, deletedBranch, killedSessions };
 }
