@@ -99,9 +99,13 @@ export interface AgentResult {
 
 /** Token counts of one run. */
 export interface TokenUsage {
+  /** Input tokens (for Codex and Gemini CLI, cached ones included). */
   input_tokens: number;
+  /** Output tokens. */
   output_tokens: number;
+  /** Input tokens read from the cache. */
   cache_read_input_tokens: number;
+  /** Input tokens written to the cache. */
   cache_creation_input_tokens: number;
 }
 

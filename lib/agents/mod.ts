@@ -50,5 +50,4 @@ export {
   type StateSource,
 } from "./fleet/sample.ts";
 export type { AgentResult, TokenUsage } from "./kinds.ts";
-export { findLiveAgent, type HeadlessOutcome, waitForAgent } from "./headless.ts";
-export { resumeAgent, type Resumed, resumeLaunch } from "./fleet/resume.ts";
+export { resumeAgent, type Resumed } from "./fleet/resume.ts";
