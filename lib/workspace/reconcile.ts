@@ -54,7 +54,10 @@ export async function reconcile(
   onRepair: (repair: Repair) => void = () => {},
 ): Promise<Repair[]> {
   const repairs: Repair[] = [];
-  for (const intent of orphanIntents(project.prjDir)) {
+  // Worktrees first: a run's teardown then finds each of its worktrees whole or gone.
+  const orphans = orphanIntents(project.prjDir);
+  const order = (i: Intent) => (i.record.kind === "run" ? 1 : 0);
+  for (const intent of orphans.sort((a, b) => order(a) - order(b))) {
     let repair: Repair;
     try {
       repair = await handle(project, store, intent);
@@ -106,16 +109,19 @@ async function handle(project: Project, store: Store, intent: Intent): Promise<R
         };
       }
       const parts = [
-        done.killedSession ? `session ${rec.session}` : undefined,
-        "its folder",
-        done.deletedBranch ? `branch ${rec.branch}` : undefined,
-        "its database row",
-      ].filter(Boolean);
+        done.stoppedSetup ? "stopped its setup command" : undefined,
+        done.killedSession ? `killed session ${rec.session}` : undefined,
+        done.removedFolder ? "removed its folder" : undefined,
+        done.deletedBranch ? `deleted branch ${rec.branch}` : undefined,
+        done.removedRow ? "forgot its database row and port slot" : undefined,
+      ].filter((p): p is string => p !== undefined);
       return {
         kind: rec.kind,
         subject: rec.name!,
         outcome: "undone",
-        message: `undid worktree ${rec.name}, which ${who(rec)} creating it: removed ${listed(parts as string[])}`,
+        message: `undid worktree ${rec.name}, which ${who(rec)} creating it: ${
+          parts.length > 0 ? listed(parts) : "nothing of it was left"
+        }`,
       };
     }
     case "worktree-remove": {

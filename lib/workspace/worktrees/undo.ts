@@ -11,6 +11,7 @@ import type { IntentRecord } from "../../state/journal.ts";
 import { deleteWorktreeRecord, findWorktreeRecord } from "../../state/worktrees.ts";
 import { markResourceRemoved } from "../../state/resources.ts";
 import { killProcessGroup, processesMentioning, waitOrKill } from "../../util/liveness.ts";
+import { exists } from "../../util/fs.ts";
 import { branchExists, gitMaybe } from "../git.ts";
 import { killSessionExact, killSessionsOfWorktree } from "../sessions.ts";
 import { withWorktreeLock } from "./lock.ts";
@@ -66,10 +67,13 @@ function adminDirOf(project: Project, wtPath: string): string | undefined {
  * Removes the worktree folder at `wtPath` and git's record of it, whatever state they are in
  * (a checkout cut short, git's "initializing" lock, a folder git no longer knows). A git that
  * a killed prj started there is given a moment to finish, then stopped.
+ *
+ * @returns whether there was anything to remove
  */
-export async function removeWorktreeFolder(project: Project, wtPath: string): Promise<void> {
+export async function removeWorktreeFolder(project: Project, wtPath: string): Promise<boolean> {
   await waitOrKill(processesMentioning("git", wtPath), 10_000);
-  await withWorktreeLock(project, async () => {
+  return await withWorktreeLock(project, async () => {
+    const there = adminDirOf(project, wtPath) !== undefined || exists(wtPath);
     if (adminDirOf(project, wtPath) !== undefined) {
       await gitMaybe(project.root, ["worktree", "remove", "--force", "--force", wtPath]);
     }
@@ -84,6 +88,7 @@ export async function removeWorktreeFolder(project: Project, wtPath: string): Pr
       } catch { /* gone */ }
     }
     await gitMaybe(project.root, ["worktree", "prune"]);
+    return there;
   });
 }
 
@@ -95,6 +100,12 @@ export interface UndoneCreate {
   deletedBranch: boolean;
   /** Whether a session was killed. */
   killedSession: boolean;
+  /** Whether its folder (or git's record of it) was there to remove. */
+  removedFolder: boolean;
+  /** Whether its database row was there to remove. */
+  removedRow: boolean;
+  /** Whether its setup command was still running and was stopped. */
+  stoppedSetup: boolean;
 }
 
 /**
@@ -107,8 +118,14 @@ export interface UndoneCreate {
  */
 export async function undoCreate(project: Project, store: Store, rec: IntentRecord): Promise<UndoneCreate> {
   const wtPath = rec.path!;
-  const done: UndoneCreate = { deletedBranch: false, killedSession: false };
-  if (rec.child) await killProcessGroup(rec.child.pid, rec.child.start);
+  const done: UndoneCreate = {
+    deletedBranch: false,
+    killedSession: false,
+    removedFolder: false,
+    removedRow: false,
+    stoppedSetup: false,
+  };
+  if (rec.child) done.stoppedSetup = await killProcessGroup(rec.child.pid, rec.child.start);
   if (rec.session) {
     try {
       done.killedSession = await killSessionExact(project, rec.session);
@@ -121,12 +138,15 @@ export async function undoCreate(project: Project, store: Store, rec: IntentReco
     done.kept = `its branch ${rec.branch} has ${commits} commit(s) of its own`;
     return done;
   }
-  await removeWorktreeFolder(project, wtPath);
+  done.removedFolder = await removeWorktreeFolder(project, wtPath);
   if (rec.branch && rec.newBranch && (await branchExists(project.root, rec.branch)) && commits === 0) {
     done.deletedBranch = (await gitMaybe(project.root, ["branch", "-D", rec.branch])) !== undefined;
   }
   const row = rec.name ? findWorktreeRecord(store, { name: rec.name }) : undefined;
-  if (row && path.resolve(row.path) === path.resolve(wtPath)) deleteWorktreeRecord(store, row.name, row.path);
+  if (row && path.resolve(row.path) === path.resolve(wtPath)) {
+    deleteWorktreeRecord(store, row.name, row.path);
+    done.removedRow = true;
+  }
   if (rec.runId && rec.name) markResourceRemoved(store, rec.runId, "worktree", rec.name);
   return done;
 }
