@@ -8,7 +8,8 @@ import { listArtifacts } from "../lib/state/artifacts.ts";
 import { ago, duration, type Io, statusStyle, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
-import { deleteRuns, findRun, findStep, runDir, runLogText, runsOlderThan } from "../lib/run/history.ts";
+import { deleteRuns, findRun, findStep, runDir, runLogText } from "../lib/run/history.ts";
+import { planRunCleanup } from "../lib/run/cleanup.ts";
 import { exists } from "../lib/util/fs.ts";
 import { parseDuration } from "../lib/util/duration.ts";
 import { sweep } from "./confirm.ts";
@@ -148,7 +149,8 @@ export async function cleanup(
   const { project, store } = await open();
   const { io } = this;
   try {
-    const runs = runsOlderThan(store, new Date(Date.now() - age));
+    const { runs, kept } = await planRunCleanup(project, store, new Date(Date.now() - age));
+    for (const k of kept) io.out(`keep ${k.id} (${k.command}): ${k.why}`);
     const older = flags.olderThan ?? "30d";
     await sweep(this, flags, {
       items: runs,
