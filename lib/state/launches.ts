@@ -21,7 +21,10 @@ export interface LaunchRecord {
   agent_session_id: string | null;
   /** 1 for a headless launch. */
   headless: number;
-  /** The agent's process (it leads its process group), once known. */
+  /**
+   * The agent's process, once known: for a headless agent the leader of its process group (the
+   * wrapper that records its exit code), for one in a tmux session the agent itself.
+   */
   pid: number | null;
   pid_start: string | null;
   launched_at: string;
