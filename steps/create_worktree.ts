@@ -33,6 +33,7 @@ export default async function createWorktreeStep(ctx: BuiltinContext): Promise<S
     onProgress: (line) => ctx.log(line),
     runId: ctx.run.id,
     ownedByRun: true, // recorded as this run's before it is made, so a crash part way is torn down too
+    signal: ctx.signal, // Ctrl-C stops a setup command, and the half-made worktree is undone
     store: ctx.store,
   });
   ctx.setWorktree({ name, path: created.path, branch: created.branch }, true);

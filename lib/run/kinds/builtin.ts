@@ -3,7 +3,7 @@ import type { BuiltinStepSpec } from "../../definitions/steps.ts";
 import type { BuiltinContext, SharedData, StepResult } from "../contract.ts";
 import { loadBuiltin } from "../builtins.ts";
 import type { StepRun } from "../step_run.ts";
-import { raceAbort } from "../stop.ts";
+import { raceAbort, Stopped } from "../stop.ts";
 
 /** The shared data as a step sees it: JSON values, copied on the way in. */
 export function sharedAccess(shared: Record<string, unknown>): SharedData {
@@ -16,10 +16,15 @@ export function sharedAccess(shared: Record<string, unknown>): SharedData {
   };
 }
 
+/** How long a stopped built-in step may take to wind down before the run goes on without it. */
+const SETTLE_MS = 15_000;
+
 /**
  * Runs a built-in step.
  *
- * @throws {Stopped} when the step was stopped (the step itself may go on in the background)
+ * @throws {Stopped} when the step was stopped; by then the step has wound down (it was given
+ *   the signal), so what runs next (cleanup, teardown) never races it, unless it took longer
+ *   than 15 s
  */
 export async function runBuiltin(step: BuiltinStepSpec, run: StepRun): Promise<StepResult> {
   const fn = await loadBuiltin(step.builtin);
@@ -41,5 +46,18 @@ export async function runBuiltin(step: BuiltinStepSpec, run: StepRun): Promise<S
     render: run.render,
     prompt: run.prompt,
   };
-  return (await raceAbort(Promise.resolve(fn(ctx)), run.signal)) ?? {};
+  const work = Promise.resolve().then(() => fn(ctx));
+  try {
+    return (await raceAbort(work, run.signal)) ?? {};
+  } catch (error) {
+    if (error instanceof Stopped) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        work.then(() => {}, () => {}),
+        new Promise<void>((r) => (timer = setTimeout(r, SETTLE_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    throw error;
+  }
 }

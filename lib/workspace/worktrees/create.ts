@@ -58,6 +58,8 @@ export interface CreateWorktreeOptions {
   ownedByRun?: boolean | undefined;
   /** Also start a tmux session there, as part of the same creation (both or neither). */
   session?: boolean | { task?: string | undefined } | undefined;
+  /** Stops the creation (a setup command is stopped) and undoes what was made. */
+  signal?: AbortSignal | undefined;
   /** An open store. */
   store?: Store | undefined;
 }
@@ -201,6 +203,10 @@ export async function createWorktree(
     const addArgs = existingBranch
       ? ["worktree", "add", wtPath, branch]
       : ["worktree", "add", "--no-track", "-b", branch, wtPath, base];
+    const stopped = () => {
+      if (options.signal?.aborted) throw new PrjError(`Creating worktree "${name}" was stopped; nothing is left of it`);
+    };
+    stopped();
     intent.update({ stage: "adding" });
     await withWorktreeLock(project, () => git(project.root, addArgs, "git worktree add"));
     intent.update({ stage: "setup" });
@@ -225,8 +231,10 @@ export async function createWorktree(
         onLine: (line) => progress(`  ${line}`),
         // Its process group is recorded, so a setup command a killed prj started is stopped too.
         onSpawn: (pid) => intent.update({ child: { pid, start: processStartTime(pid) ?? null } }),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       intent.update({ child: null });
+      stopped();
       if (exit.code !== 0) {
         throw new PrjError(
           `Setup command "${
@@ -235,6 +243,7 @@ export async function createWorktree(
         );
       }
     }
+    stopped();
     if (options.session) {
       const task = typeof options.session === "object" ? options.session.task : undefined;
       session = await createSession(project, { name, path: wtPath, port }, task, undefined, {
