@@ -132,6 +132,7 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
     model,
     prompt,
     stopReason: () => stop.reason,
+    steps: plan.steps,
   };
 
   let status: RunStatus = "succeeded";

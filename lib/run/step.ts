@@ -33,6 +33,8 @@ export interface RunState {
   prompt: { file: string; text: string } | undefined;
   /** Why the run was stopped, if it was (read when a step ends). */
   stopReason(): StopReason | undefined;
+  /** The run's plan: every step in order, the cleanup steps last. */
+  steps?: readonly PlannedStep[] | undefined;
 }
 
 function kindOf(planned: PlannedStep, run: StepRun): Promise<StepResult> {
@@ -79,6 +81,7 @@ export async function runStep(state: RunState, planned: PlannedStep, signal: Abo
       def,
       session,
       planned,
+      steps: state.steps,
       recording,
       signal: stop.signal,
       render: r,

@@ -18,6 +18,8 @@ export interface StepRun {
   session: RunSession;
   /** The step as planned. */
   planned: PlannedStep;
+  /** The run's plan, when there is one: every step in order (`planned.index` is its place), the cleanup steps last. */
+  steps?: readonly PlannedStep[] | undefined;
   /** Its log and outcome. */
   recording: StepRecording;
   /** Aborted when the step must stop (its timeout, the command's, Ctrl-C). */

@@ -60,6 +60,26 @@ export function describeGrant(
   });
 }
 
+/** How many sandboxed steps ahead get their process started early (each start overlaps the steps before it). */
+const SPARES_AHEAD = 2;
+
+/**
+ * How many processes to start ahead for this step's grant: the sandboxed steps that follow it in
+ * the plan (in its part of the run) with the same grant and folder, up to {@link SPARES_AHEAD}.
+ * None for the last one, so no process is started for nothing. Without a plan, the sandbox's default.
+ */
+function sparesFor(run: StepRun): number | undefined {
+  const { planned, steps } = run;
+  if (steps === undefined) return undefined;
+  let alike = 0;
+  for (let i = planned.index + 1; i < steps.length && alike < SPARES_AHEAD; i++) {
+    const next = steps[i]!;
+    if ((next.phase === "cleanup") !== (planned.phase === "cleanup")) break;
+    if (next.kind === "module" && next.permissions === planned.permissions && next.cwd === planned.cwd) alike++;
+  }
+  return alike;
+}
+
 /**
  * Runs the module in the sandbox.
  *
@@ -86,6 +106,7 @@ export async function runModule(step: ModuleStepSpec, run: StepRun): Promise<Ste
       timeoutMs: undefined, // the step's timeout (or the default) stops it through the signal
       signal: run.signal,
       heapMb: run.project.config.step_memory,
+      spares: sparesFor(run),
       worktree,
       places: {
         "{{ worktree }}": run.session.resources.worktree?.path,
