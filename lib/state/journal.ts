@@ -93,16 +93,21 @@ export class Intent {
       host: me.host,
       startedAt: now(),
     };
-    // The lock first: an entry is never visible without its owner holding the lock.
-    const lock = Deno.openSync(path.join(dir, `${record.id}.lock`), { create: true, write: true });
+    // The lock first, taken under a private name and then renamed into place (the lock stays
+    // with the file): an entry is never visible without its owner holding its lock.
+    const lockFile = path.join(dir, `${record.id}.lock`);
+    const fresh = `${lockFile}.${Deno.pid}.new`;
+    const lock = Deno.openSync(fresh, { create: true, write: true });
     try {
       lock.lockSync(true);
+      Deno.renameSync(fresh, lockFile);
       const intent = new Intent(dir, lock, record);
       intent.#write();
       return intent;
     } catch (error) {
       lock.close();
-      removeQuietly(path.join(dir, `${record.id}.lock`));
+      removeQuietly(fresh);
+      removeQuietly(lockFile);
       throw error;
     }
   }
@@ -181,6 +186,7 @@ export function orphanIntents(prjDir: string, kinds?: readonly IntentKind[]): In
   } catch {
     return [];
   }
+  sweepTemporaries(dir, names);
   const out: Intent[] = [];
   const ids = new Set(names.filter((n) => n.endsWith(".lock")).map((n) => n.slice(0, -".lock".length)));
   for (const id of [...ids].sort(byTime)) {
@@ -217,6 +223,27 @@ export function orphanIntents(prjDir: string, kinds?: readonly IntentKind[]): In
     out.push(Intent.adopt(dir, lock, record));
   }
   return out;
+}
+
+/** Removes what a process that died while writing an entry left: an unlocked new lock file, an old temporary record. */
+function sweepTemporaries(dir: string, names: string[]): void {
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.endsWith(".new")) {
+      try {
+        const f = Deno.openSync(file, { read: true, write: true });
+        try {
+          if (f.tryLockSync(true)) removeQuietly(file);
+        } finally {
+          f.close();
+        }
+      } catch { /* gone */ }
+    } else if (name.endsWith(".tmp")) {
+      try {
+        if (Date.now() - (Deno.statSync(file).mtime?.getTime() ?? Date.now()) > 60_000) removeQuietly(file);
+      } catch { /* gone */ }
+    }
+  }
 }
 
 /** Whether any journal entry (of these kinds) is held by a live process: work in flight. */
