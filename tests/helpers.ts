@@ -145,7 +145,7 @@ export interface PrjOptions {
 
 /** The argv that starts prj from source, as `deno task prj` does. */
 export function prjArgv(): string[] {
-  return [Deno.execPath(), "run", "-A", "--unstable-worker-options", path.join(ROOT, "mod.ts")];
+  return [Deno.execPath(), "run", "-A", path.join(ROOT, "mod.ts")];
 }
 
 /**

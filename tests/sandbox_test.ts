@@ -208,11 +208,11 @@ Deno.test("a sandboxed step cannot write outside the worktree and artifacts by d
   assert.equal(await Deno.stat(path.join(repo, "x.txt")).then(() => true, () => false), false);
 });
 
-Deno.test("without the worker permission API prj re-executes itself with it, so steps stay sandboxed", async () => {
+Deno.test("started as the JSR entry starts it (mod.ts, no config), prj still sandboxes steps", async () => {
   await using fixture = await sandboxRepo();
   const repo = fixture.path;
   await writeCommand(repo, "probe-read-outside-default", probe("read_outside"));
-  // Started the way `deno run -A jsr:@prunejuice/cli` starts it: no --unstable-worker-options, no config.
+  // Started the way `deno run -A jsr:@prunejuice/cli` starts it: mod.ts as the main module, no config.
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
