@@ -206,6 +206,10 @@ export function orphanIntents(prjDir: string, kinds?: readonly IntentKind[]): In
       lock.close();
       continue;
     }
+    // Its process is gone: a record it was writing when it died is garbage.
+    for (const name of names) {
+      if (name.startsWith(`${id}.json.`) && name.endsWith(".tmp")) removeQuietly(path.join(dir, name));
+    }
     let record: IntentRecord | undefined;
     try {
       record = JSON.parse(Deno.readTextFileSync(path.join(dir, `${id}.json`))) as IntentRecord;

@@ -58,6 +58,9 @@ Deno.test("journal: a lock file with no record (its process died before writing 
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(path.join(dir, "run-abc-12345678.lock"), "");
     await Deno.writeTextFile(path.join(dir, "run-abd-12345678.lock.999.new"), "");
+    // A record being replaced when its process died: the old one and the half-written new one.
+    await Deno.writeTextFile(path.join(dir, "run-abe-12345678.lock"), "");
+    await Deno.writeTextFile(path.join(dir, "run-abe-12345678.json.999.tmp"), '{"id": "run-a');
     assert.deepEqual(orphanIntents(prjDir), []);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
