@@ -91,19 +91,20 @@ export function replaceLaunchUsage(store: Store, launchId: number, source: strin
 }
 
 /**
- * The running totals a conversation's latest recorded run (of another launch) ended with, as
- * JSON, or null: the baseline for agents that report only running totals.
+ * The running totals the conversation's last run recorded before a launch (of an earlier
+ * launch) ended with, as JSON, or null: the baseline for agents that report only running
+ * totals. Launch ids grow, so recording a launch again finds the same baseline.
  */
 export function previousSessionTotals(
   store: Store,
   kind: string,
   sessionId: string,
-  launchId: number | null,
+  launchId: number,
 ): string | null {
   const row = sql(store).prepare(
     `SELECT session_totals FROM agent_usage
-     WHERE kind = ? AND session_id = ? AND session_totals IS NOT NULL AND launch_id IS NOT ?
-     ORDER BY at DESC, id DESC LIMIT 1`,
+     WHERE kind = ? AND session_id = ? AND session_totals IS NOT NULL AND launch_id < ?
+     ORDER BY launch_id DESC, id DESC LIMIT 1`,
   ).get(kind, sessionId, launchId) as { session_totals: string } | undefined;
   return row?.session_totals ?? null;
 }
