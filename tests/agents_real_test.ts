@@ -52,7 +52,7 @@ Deno.test("the real trust dialog (no hook fires before it) reads waiting for inp
   await using lab = await agentLab("claude", { trust: false });
   const run = await lab.run("feature-branch", "feature_name=trust");
   assert.equal(run.code, 0, run.stderr);
-  const appeared = await lab.shown("repo-trust", "Yes, I trust this folder");
+  const appeared = await lab.shown("repo-trust", "Enter to confirm · Esc to cancel");
   const [row] = await lab.fleet();
   assert.ok(Date.now() - appeared < 2000, `read in ${Date.now() - appeared} ms`);
   assert.deepEqual([row!.stateLabel, row!.stateSource], ["waiting for input", "pane"]);

@@ -180,9 +180,17 @@ export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<
       await tmux(server.socket, "send-keys", "-t", `=${session}:`, ...keys);
     },
     async type(session, text) {
-      await tmux(server.socket, "send-keys", "-t", `=${session}:`, "-l", text);
-      // A terminal UI takes typed text a moment before Enter submits it.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // A terminal UI that is still starting can drop keys: type again until the text shows, then submit.
+      for (let i = 0; i < 3; i++) {
+        await tmux(server.socket, "send-keys", "-t", `=${session}:`, "-l", text);
+        try {
+          await waitFor(async () => (await lab.pane(session)).includes(text), 5000, "the typed text");
+          break;
+        } catch {
+          await tmux(server.socket, "send-keys", "-t", `=${session}:`, "C-u");
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
       await tmux(server.socket, "send-keys", "-t", `=${session}:`, "Enter");
     },
     async notified() {
