@@ -22,6 +22,7 @@ import { processAlive, processStartTime } from "../util/liveness.ts";
 import { agentKind, type AgentResult, headlessFailure } from "./kinds.ts";
 import type { PreparedAgent } from "./launcher.ts";
 import { ingestHookEvents } from "./hook_events.ts";
+import { recordUsage } from "./cost.ts";
 
 /** The files of a launch's folder. */
 export function launchFiles(dir: string): { pid: string; exit: string; output: string; stderr: string } {
@@ -277,6 +278,8 @@ export function settle(
       failure ? `: ${failure}` : ""
     }`,
   );
+  // What it used and cost, as it reported (recorded again, it counts once).
+  recordUsage(store, getLaunch(store, launch.id) ?? launch, readText(files.output) ?? "");
   return { result, failure, launchId: launch.id };
 }
 

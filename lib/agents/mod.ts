@@ -50,4 +50,5 @@ export {
   type StateSource,
 } from "./fleet/sample.ts";
 export type { AgentResult, TokenUsage } from "./kinds.ts";
+export type { LaunchCost } from "./cost.ts";
 export { resumeAgent, type Resumed } from "./fleet/resume.ts";

@@ -27,6 +27,7 @@ import { ingestHookEvents } from "../hook_events.ts";
 import { agentKind, type AgentResult, type ReportedState } from "../kinds.ts";
 import { launchProcess, readExitFile, settle } from "../headless.ts";
 import { type AgentState, classify, type Observation, type StateSource } from "./classify.ts";
+import { type LaunchCost, launchCosts, projectPrices, syncTranscripts } from "../cost.ts";
 
 export type { AgentState, StateSource } from "./classify.ts";
 
@@ -76,6 +77,8 @@ export interface FleetRow {
   result: AgentResult | null;
   /** The run that launched it. */
   runId: string | null;
+  /** What it used and cost so far, as recorded (null before anything is recorded; see `prj cost`). */
+  cost: LaunchCost | null;
 }
 
 /** A state change seen while sampling. */
@@ -289,10 +292,15 @@ export async function sampleFleet(
       pid: l.pid,
       result: l.result ? JSON.parse(l.result) : null,
       runId: l.run_id,
+      cost: null,
     };
     if (changed) changes.push({ row, from: l.state, to: stateLabel(row) });
     return row;
   }));
+  // What each agent cost so far: interactive transcripts read up to now, then the ledger summed.
+  syncTranscripts(store);
+  const costs = launchCosts(store, rows.map((r) => r.id), projectPrices(project));
+  for (const row of rows) row.cost = costs.get(row.id) ?? null;
   return { rows, changes };
 }
 
