@@ -10,6 +10,7 @@ import { UsageError } from "../lib/util/errors.ts";
 import { isDirectory } from "../lib/util/fs.ts";
 import { openStore } from "../lib/state/store.ts";
 import { resumeAgent } from "../lib/agents/fleet/resume.ts";
+import { setMaxAgents } from "../lib/agents/slots.ts";
 
 function formatEvent(e: AgentEvent): string {
   const time = e.time.slice(11, 19);
@@ -30,10 +31,13 @@ export async function run(
     hooksDir?: string;
     poll?: string;
     json?: boolean;
+    maxAgents?: number;
   },
 ): Promise<void> {
   const pollMs = parseDuration(flags.poll ?? "30s", "--poll");
   const project = await openProject();
+  // --max-agents: the cap this runner's agents wait under.
+  if (flags.maxAgents !== undefined) setMaxAgents(project, flags.maxAgents);
   if (flags.hooksDir) {
     if (!isDirectory(flags.hooksDir)) throw new UsageError(`--hooks-dir: "${flags.hooksDir}" is not a folder`);
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { agentEnv, launchInSession, prepareAgent } from "../lib/agents/launcher.ts";
 import { runHeadlessAgent } from "../lib/agents/headless.ts";
 import { worktreePort } from "../lib/workspace/ports.ts";
+import { acquireAgentSlot } from "../lib/agents/slots.ts";
 
 function flag(value: unknown, field: string): boolean {
   if (value === undefined || value === "" || value === false || value === "false") return false;
@@ -54,6 +55,23 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
   const worktree = ctx.resources.worktree
     ? { name: ctx.resources.worktree.name, branch: ctx.resources.worktree.branch }
     : null;
+  // Under agent.max_agents the launch waits, in order, for a slot (prj fleet shows it queued).
+  const session = ctx.resources.session;
+  if (!headless && !session) {
+    throw new Error("launch-agent needs a tmux session: put start-session before it, or set `headless: true`");
+  }
+  using _slot = await acquireAgentSlot(ctx.project, ctx.store, {
+    worktree: worktree?.name ?? null,
+    worktreePath: headless ? ctx.paths.cwd : ctx.resources.worktree?.path ?? ctx.paths.cwd,
+    branch: worktree?.branch ?? null,
+    session: headless ? null : session ?? null,
+    kind: prepared.kind,
+    model: model ?? null,
+    headless,
+    runId: ctx.run.id,
+    signal: ctx.signal,
+    onQueued: (position, max) => ctx.log(`queued: ${position} in line for one of ${max} agent slot(s) (max_agents)`),
+  });
   if (headless) {
     const timeout = typeof ctx.with.timeout === "number" ? ctx.with.timeout : ctx.project.config.agent.timeout;
     ctx.log(`agent: ${agent.argv.join(" ")} (headless, in ${ctx.paths.cwd})`);
@@ -78,12 +96,8 @@ export default async function launchAgent(ctx: BuiltinContext): Promise<StepResu
       data: { ...agent, exitCode: exit.code, result: result ?? null },
     };
   }
-  const session = ctx.resources.session;
-  if (!session) {
-    throw new Error("launch-agent needs a tmux session: put start-session before it, or set `headless: true`");
-  }
   await launchInSession(ctx.project, ctx.store, prepared, {
-    session,
+    session: session!,
     cwd: ctx.paths.cwd,
     env,
     model,

@@ -19,6 +19,8 @@ agent:
   # strongest_model: opus     # for principal-level tasks
   # prompt_mode: argument     # argument | stdin | file
   # timeout: 3600             # seconds, for headless runs
+  # max_agents: 4             # at most this many agents live at once (working, waiting or idle);
+                              # further launches wait in order, shown as queued in prj fleet
   # Headless runs (launch-agent with headless: true, prj agent run) have nobody to ask, so they get
   # their permissions up front. acceptEdits lets Claude Code edit files and run plain file commands
   # in its worktree without asking; --allowedTools adds the git commands a task ends with (add your

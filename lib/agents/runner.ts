@@ -39,6 +39,7 @@ import { worktreeDir } from "../workspace/worktrees/names.ts";
 import { type HookKind, runHook } from "./hooks.ts";
 import { agentEnv, prepareAgent, runHeadlessAgent } from "./launcher.ts";
 import { findLiveAgent, waitForAgent } from "./headless.ts";
+import { acquireAgentSlot } from "./slots.ts";
 import {
   HEADLESS_PM_ROLES,
   type Level,
@@ -524,6 +525,22 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
           const prepared = prepareAgent(project, { prompt: rendered, promptFile, model, headless: true });
           const exit = await step(`agent-attempt-${attempt}`, async (log) => {
             log(`$ ${prepared.display.join(" ")}`);
+            // Under agent.max_agents the agent waits, in order, for a slot (prj fleet shows it queued).
+            using _slot = await acquireAgentSlot(project, store, {
+              worktree: lock.worktree,
+              worktreePath: worktree.path,
+              branch,
+              session: null,
+              kind: prepared.kind,
+              model: model ?? null,
+              headless: true,
+              runId,
+              signal: options.signal,
+              onQueued: (position, max) => {
+                log(`queued: ${position} in line for one of ${max} agent slot(s)`);
+                emit("agent", `queued: ${position} in line for one of ${max} agent slot(s) (max_agents)`);
+              },
+            });
             const { exit, failure } = await runHeadlessAgent(store, prepared, {
               cwd: worktree.path,
               env: {

@@ -1,7 +1,7 @@
 /** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Migration `v` takes a database from version `v` to `v + 1`. */
 export const MIGRATIONS: readonly string[] = [
@@ -221,5 +221,21 @@ export const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      updated_at TEXT NOT NULL,
      PRIMARY KEY (launch_id, path)
+   );`,
+  // v7: launches waiting for a slot under agent.max_agents, in order, each with the prj process that waits
+  `CREATE TABLE agent_queue (
+     id INTEGER PRIMARY KEY,
+     worktree TEXT,
+     worktree_path TEXT NOT NULL,
+     branch TEXT,
+     session TEXT,
+     kind TEXT NOT NULL,
+     model TEXT,
+     headless INTEGER NOT NULL DEFAULT 0,
+     run_id TEXT,
+     pid INTEGER NOT NULL,
+     pid_start TEXT,
+     queued_at TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'queued'
    );`,
 ];
