@@ -2,6 +2,8 @@
 import type { PrjContext } from "../cli.ts";
 import { type FleetRow, notifyChanges, sampleFleet, stateLabel } from "../lib/agents/fleet/sample.ts";
 import { attachTo } from "./session.ts";
+import { type QueuedAgent, queuedAgents } from "../lib/agents/slots.ts";
+import { importLazy } from "../lib/util/lazy.ts";
 import { ago, type Io, table } from "./io.ts";
 import { now } from "../lib/util/time.ts";
 import { openProject } from "../lib/project/project.ts";
@@ -38,8 +40,15 @@ function overlapCell(io: Io, r: Row): string {
   return r.overlaps.length > 0 ? io.paint("yellow", label) : label;
 }
 
-function render(io: Io, rows: Row[]): string {
-  if (rows.length === 0) return "no agents; start one with `prj run feature-branch feature_name=<name>`";
+/** A launch waiting for a slot under agent.max_agents, as `--json` shows it (position 1 starts next). */
+function queuedJson(q: QueuedAgent) {
+  return { ...q, stateLabel: `queued (${q.position})` };
+}
+
+function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
+  if (rows.length === 0 && queued.length === 0) {
+    return "no agents; start one with `prj run feature-branch feature_name=<name>`";
+  }
   return table([
     [
       "#",
@@ -71,6 +80,21 @@ function render(io: Io, rows: Row[]): string {
       r.port === null ? "-" : String(r.port),
       (r.lastLine ?? "").slice(0, 60),
     ]),
+    // Launches waiting for a slot (agent.max_agents), in the order they start.
+    ...queued.map((q, i) => [
+      String(rows.length + i + 1),
+      q.worktree ?? q.worktreePath,
+      q.branch ?? "-",
+      q.session ?? (q.headless ? "(headless)" : "-"),
+      `${q.agent}${q.model ? `/${q.model}` : ""}`,
+      io.paint("gray", `queued (${q.position})`),
+      ago(q.since),
+      "-",
+      "-",
+      "-",
+      "-",
+      `waits for a slot (prj pid ${q.waitingPid})`,
+    ]),
   ]);
 }
 
@@ -97,6 +121,7 @@ export async function fleet(
       ]);
       const notified = [...await notifyChanges(project, store, changes), ...git.notified];
       return {
+        queued: queuedAgents(store),
         rows: await Promise.all(rows.map(async (r): Promise<Row> => {
           const overlaps = git.byPath.get(r.worktreePath) ?? [];
           const w = git.worktrees.get(r.worktreePath);
@@ -133,9 +158,11 @@ export async function fleet(
       return await attachTo(this, row.session);
     }
     if (!flags.watch) {
-      const { rows } = await snapshot();
-      if (flags.json) return io.json(rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })));
-      return io.out(render(io, rows));
+      const { rows, queued } = await snapshot();
+      if (flags.json) {
+        return io.json([...rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })), ...queued.map(queuedJson)]);
+      }
+      return io.out(render(io, rows, queued));
     }
     // --watch: refresh in place on a TTY (keys: 1-9 attach, q quit); plain snapshots when piped.
     const controller = new AbortController();
@@ -162,17 +189,17 @@ export async function fleet(
           io.out(
             JSON.stringify({
               time,
-              agents: rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })),
+              agents: [...rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })), ...snap.queued.map(queuedJson)],
             }),
           );
         } else if (io.tty) {
           io.raw("\x1b[H\x1b[2J");
           io.out(`${io.paint("bold", "prj fleet")} ${stamp}  (1-9 attach, q quit)`);
-          io.out(render(io, rows));
+          io.out(render(io, rows, snap.queued));
           if (snap.notified.length > 0) io.raw("\x07");
         } else {
           io.out(`-- ${stamp}`);
-          io.out(render(io, rows));
+          io.out(render(io, rows, snap.queued));
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, intervalMs);
@@ -206,5 +233,41 @@ async function readKeys(signal: AbortSignal, onKey: (key: string) => void): Prom
     }
   } finally {
     Deno.stdin.setRaw(false);
+  }
+}
+
+/** `prj fleet restore [--dry-run] [--json]`: every agent that was live, back in its session with its conversation. */
+export async function restore(this: PrjContext, flags: { dryRun?: boolean; json?: boolean }): Promise<void> {
+  const project = await openProject();
+  const store = openStore(project.prjDir);
+  const { io } = this;
+  try {
+    // Loaded only for restore: `prj fleet` itself stays as quick to start as before.
+    const { restoreFleet } = await importLazy<typeof import("../lib/agents/fleet/restore.ts")>(
+      "../lib/agents/fleet/restore.ts",
+      import.meta.url,
+    );
+    const report = await restoreFleet(project, store, { dryRun: flags.dryRun });
+    // Something that was live and did not come back is a failure of the command.
+    if (report.failed.length > 0) this.exit.code = 1;
+    if (flags.json) return io.json(report);
+    const where = (r: { worktree: string | null; worktreePath: string }) => r.worktree ?? r.worktreePath;
+    for (const r of report.restored) {
+      io.out(
+        `${flags.dryRun ? "would restore" : "restored"} ${where(r)}: ${r.agent} conversation ${r.agentSessionId} ` +
+          `(was ${r.lastState}) in session ${r.newSession ?? "-"}`,
+      );
+    }
+    for (const r of report.failed) {
+      io.out(`${io.paint("red", "not restored")} ${where(r)} (${r.agent}, was ${r.lastState}): ${r.reason}`);
+    }
+    for (const r of report.live) io.out(`${io.paint("gray", "still live")} ${where(r)}: ${r.lastState}`);
+    if (report.restored.length + report.failed.length === 0) {
+      io.out("nothing to restore: no agent that was live is gone");
+    } else if (!flags.dryRun && report.restored.length > 0) {
+      io.out("see them: prj fleet; attach: prj session attach <session>");
+    }
+  } finally {
+    store.close();
   }
 }

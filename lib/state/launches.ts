@@ -321,3 +321,14 @@ export function launchesOfSession(store: Store, sessionId: string): LaunchRecord
   return sql(store).prepare("SELECT * FROM agent_launches WHERE agent_session_id = ? ORDER BY id")
     .all(sessionId) as unknown as LaunchRecord[];
 }
+
+/**
+ * The state a launch was last seen in before it went `gone` (its latest recorded state other
+ * than `gone`), or its state now when it never went gone.
+ */
+export function lastSeenState(store: Store, id: number): string | undefined {
+  const row = sql(store).prepare(
+    "SELECT state FROM agent_state_events WHERE launch_id = ? AND state != 'gone' ORDER BY id DESC LIMIT 1",
+  ).get(id) as { state: string } | undefined;
+  return row?.state;
+}
