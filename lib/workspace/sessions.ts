@@ -324,12 +324,15 @@ async function sessionOwner(name: string): Promise<{ project: string; worktreePa
  * one prj made for that worktree of that project.
  *
  * @param owner the project root and worktree path the session must belong to
+ * @param options `settleMs`: a pause between the text and Enter (a terminal UI such as a coding
+ *   agent's takes typed text a moment before Enter submits it)
  * @throws {PrjError} when the session is not prj's session for that worktree
  */
 export async function sendLine(
   session: string,
   line: string,
   owner: { project: string; worktreePath: string },
+  options: { settleMs?: number } = {},
 ): Promise<void> {
   const found = await sessionOwner(session);
   if (
@@ -341,5 +344,6 @@ export async function sendLine(
     );
   }
   await tmux(["send-keys", "-t", `=${session}:`, "-l", line], `tmux send-keys ${session}`);
+  if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
   await tmux(["send-keys", "-t", `=${session}:`, "Enter"], `tmux send-keys ${session}`);
 }
