@@ -32,6 +32,7 @@ export async function run(
     poll?: string;
     json?: boolean;
     maxAgents?: number;
+    budget?: number;
   },
 ): Promise<void> {
   const pollMs = parseDuration(flags.poll ?? "30s", "--poll");
@@ -79,13 +80,21 @@ export async function run(
       singleTask: flags.singleTask ?? false,
       exitWhenEmpty: flags.exitWhenEmpty ?? false,
       hooksDir: flags.hooksDir,
+      budgetUsd: flags.budget,
       pollMs,
       signal: controller.signal,
       ask,
       onEvent: (e) => (flags.json ? io.out(JSON.stringify(e)) : io.out(formatEvent(e))),
     });
     if (!flags.json) io.out(`done ${summary.done.length} task(s), gave back ${summary.released.length}`);
-    this.exit.code = controller.signal.aborted ? 130 : summary.released.length > 0 && summary.done.length === 0 ? 1 : 0;
+    // 3: stopped at the budget (a loop that starts the runner again should wait for tomorrow or a bigger one).
+    this.exit.code = controller.signal.aborted
+      ? 130
+      : summary.budget
+      ? 3
+      : summary.released.length > 0 && summary.done.length === 0
+      ? 1
+      : 0;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

@@ -15,6 +15,7 @@ import { aheadBehind, changedPaths } from "../lib/workspace/git.ts";
 import { baseBranch } from "../lib/workspace/worktrees/names.ts";
 import { isDirectory } from "../lib/util/fs.ts";
 import { overlapLabel, type WorktreeOverlap } from "../lib/workspace/conflicts.ts";
+import { formatUsd } from "../lib/agents/cost.ts";
 
 function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan" {
   switch (row.state) {
@@ -61,6 +62,7 @@ function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
       "CHANGED",
       "+/-",
       "OVERLAPS",
+      "COST",
       "PORT",
       "LAST OUTPUT",
     ]
@@ -77,6 +79,7 @@ function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
       r.changedFiles === null ? "-" : String(r.changedFiles),
       r.ahead === null ? "-" : `+${r.ahead}/-${r.behind}`,
       overlapCell(io, r),
+      r.cost ? formatUsd(r.cost.cost_usd, r.cost.unknown) : "-",
       r.port === null ? "-" : String(r.port),
       (r.lastLine ?? "").slice(0, 60),
     ]),
@@ -89,6 +92,7 @@ function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
       `${q.agent}${q.model ? `/${q.model}` : ""}`,
       io.paint("gray", `queued (${q.position})`),
       ago(q.since),
+      "-",
       "-",
       "-",
       "-",

@@ -39,6 +39,7 @@ import { worktreeDir } from "../workspace/worktrees/names.ts";
 import { type HookKind, runHook } from "./hooks.ts";
 import { agentEnv, prepareAgent, runHeadlessAgent } from "./launcher.ts";
 import { findLiveAgent, waitForAgent } from "./headless.ts";
+import { formatUsd, spentOn } from "./cost.ts";
 import { acquireAgentSlot } from "./slots.ts";
 import {
   HEADLESS_PM_ROLES,
@@ -98,6 +99,11 @@ export interface AgentRunOptions {
   ask?: ((question: string) => Promise<HookDecision>) | undefined;
   /** Use this task source instead of the configured one. */
   source?: TaskSource | undefined;
+  /**
+   * USD: take no new task once the project's recorded agent spend today (local time) reaches
+   * it (none: no limit). The task at hand is finished.
+   */
+  budgetUsd?: number | undefined;
 }
 
 /** What a runner did. */
@@ -106,6 +112,8 @@ export interface AgentRunSummary {
   done: string[];
   /** The tasks given back. */
   released: string[];
+  /** Set when the runner stopped at its budget: what was spent today, and the budget (USD). */
+  budget?: { spent_usd: number; budget_usd: number } | undefined;
 }
 
 const DEFAULT_PROMPT = `# Task {{ task.id }}: {{ task.title }}
@@ -266,6 +274,28 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
     return await confirm(task.id, "after under_work");
   }
 
+  const budget = options.budgetUsd;
+  let unknownCosts = 0;
+  /** Whether today's recorded spend reached the budget (then said in one line). */
+  const overBudget = (): boolean => {
+    if (budget === undefined) return false;
+    const spent = spentOn(project, store);
+    if (spent.unknown > unknownCosts) {
+      unknownCosts = spent.unknown;
+      emit(
+        "budget",
+        `${spent.unknown} agent run(s) today have no known cost (a model without a price in agent.prices); the budget does not count them`,
+      );
+    }
+    if (spent.cost_usd < budget) return false;
+    summary.budget = { spent_usd: spent.cost_usd, budget_usd: budget };
+    emit(
+      "budget",
+      `budget reached: ${formatUsd(spent.cost_usd)} spent today of ${formatUsd(budget)}; not taking more tasks`,
+    );
+    return true;
+  };
+
   const conflicts = new Map<string, number>();
   const givenBack = new Set<string>();
   try {
@@ -308,6 +338,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
         if (!task) continue;
       } else {
         current = { task: null, started: performance.now() };
+        if (overBudget()) break;
         setPhase("polling");
         const next = await source.next(options.role, options.level, options.signal, givenBack);
         if (stopped()) break;
