@@ -4,6 +4,10 @@
  * stops waiting leaves no queued entry.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
+import { openStore } from "../lib/state/store.ts";
+import { dequeueLaunch, enqueueLaunch, liveEntries, type QueueRecord, takeSlot } from "../lib/state/agent_queue.ts";
+import { processAlive } from "../lib/util/liveness.ts";
 import { agentLab, type Row } from "./support/agent_lab.ts";
 import { prj, query, spawnPrj, waitFor } from "./helpers.ts";
 
@@ -84,4 +88,43 @@ Deno.test("max_agents: 1 in config: an idle interactive agent holds the slot; a 
   await killed.output();
   assert.deepEqual((await lab.fleet()).map((r) => [r.worktree, r.stateLabel]), [["one", "idle"]]);
   assert.deepEqual(await query(lab.repo, "SELECT * FROM agent_queue"), []);
+});
+
+Deno.test("takeSlot: the first in line take the free slots in order, the rest learn their position; a dead waiter is dropped", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "prj-slots-" });
+  await Deno.mkdir(path.join(dir, ".prj"));
+  const store = openStore(path.join(dir, ".prj"));
+  try {
+    const me = { pid: Deno.pid, pidStart: null };
+    const entry = (name: string, pid = me) =>
+      enqueueLaunch(store, {
+        worktree: name,
+        worktreePath: `/w/${name}`,
+        branch: name,
+        session: null,
+        kind: "claude",
+        model: null,
+        headless: true,
+        runId: null,
+        pid: pid.pid,
+        pidStart: pid.pidStart,
+      });
+    const dead = entry("dead", { pid: 2 ** 22 + 1, pidStart: null });
+    const [a, b, c] = [entry("a"), entry("b"), entry("c")];
+    const alive = (e: QueueRecord) => processAlive(e.pid, e.pid_start);
+    const none = () => true;
+    // Two slots, nobody live: c (third in line) waits until a or b has taken its slot.
+    assert.deepEqual(takeSlot(store, c, 2, none, alive), { taken: false, position: 3, live: 0 });
+    assert.deepEqual(takeSlot(store, b, 2, none, alive), { taken: true, live: 1 });
+    assert.deepEqual(takeSlot(store, c, 2, none, alive), { taken: false, position: 2, live: 1 });
+    assert.deepEqual(takeSlot(store, a, 2, none, alive), { taken: true, live: 2 });
+    assert.deepEqual(takeSlot(store, c, 2, none, alive), { taken: false, position: 1, live: 2 });
+    assert.deepEqual(liveEntries(store, alive).map((e) => e.worktree), ["a", "b", "c"], "the dead waiter is gone");
+    assert.ok(!liveEntries(store, () => true).some((e) => e.id === dead));
+    dequeueLaunch(store, a);
+    assert.deepEqual(takeSlot(store, c, 2, none, alive), { taken: true, live: 2 });
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
