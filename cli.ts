@@ -356,6 +356,19 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Every agent at a glance: state (working, waiting for input, idle, exited, gone), branch, port" },
     }),
+    conflicts: command({
+      loader: lazy(() => body("conflicts", "conflictsCommand")),
+      parameters: {
+        flags: { json },
+        positional: {
+          kind: "tuple",
+          parameters: [{ ...text, brief: "Only this worktree's overlaps", placeholder: "worktree", optional: true }],
+        },
+      },
+      docs: {
+        brief: "Worktrees that change the same files, and where merging them would conflict (exit 1 if so)",
+      },
+    }),
     mcp: command({
       loader: lazy(() => body("mcp", "mcp")),
       parameters: {},
@@ -415,11 +428,26 @@ const routes = buildRouteMap({
               squash: { kind: "boolean", brief: "One squashed commit", optional: true },
               rebase: { kind: "boolean", brief: "Rebase the branch, then fast-forward", optional: true },
               remove: { kind: "boolean", brief: "Remove the worktree after merging", optional: true },
+              queue: {
+                kind: "boolean",
+                brief: "Merge every finished worktree (or the named ones, in order) one by one, rebasing and " +
+                  "checking each; stop at the first conflict or failing check",
+                optional: true,
+              },
+              dryRun: { ...dryRun, brief: "With --queue: show the order and where it would conflict" },
+              force: { kind: "boolean", brief: "Merge even if the worktree's agent is still working", optional: true },
               json,
             },
-            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+            positional: {
+              kind: "array",
+              parameter: {
+                ...text,
+                brief: "Worktree name (with --queue: any number, in merge order)",
+                placeholder: "name",
+              },
+            },
           },
-          docs: { brief: "Merge a worktree's branch into its base" },
+          docs: { brief: "Merge a worktree's branch into its base, or the finished ones in a queue" },
         }),
         diff: command({
           loader: lazy(() => body("worktree", "diff")),

@@ -9,6 +9,7 @@ import { getWorktree, listWorktrees, type WorktreeInfo } from "../lib/workspace/
 import { removeWorktree } from "../lib/workspace/worktrees/remove.ts";
 import { pruneCandidates, pruneWorktrees } from "../lib/workspace/worktrees/prune.ts";
 import { mergeWorktree } from "../lib/workspace/worktrees/merge.ts";
+import { runMergeQueue } from "../lib/workspace/worktrees/merge_queue.ts";
 import { diffWorktree } from "../lib/workspace/worktrees/diff.ts";
 import { sweep } from "./confirm.ts";
 
@@ -140,17 +141,38 @@ export async function prune(
   });
 }
 
-/** `prj worktree merge <name>`. */
+/** `prj worktree merge <name>`, or `--queue [names...]`: every finished worktree, one by one. */
 export async function merge(
   this: PrjContext,
-  flags: { squash?: boolean; rebase?: boolean; remove?: boolean; json?: boolean },
-  name: string,
+  flags: {
+    squash?: boolean;
+    rebase?: boolean;
+    remove?: boolean;
+    queue?: boolean;
+    dryRun?: boolean;
+    force?: boolean;
+    json?: boolean;
+  },
+  ...names: string[]
 ): Promise<void> {
   if (flags.squash && flags.rebase) throw new UsageError("Choose one of --squash and --rebase");
+  const mode = flags.squash ? "squash" : flags.rebase ? "rebase" : "merge";
+  if (flags.queue) {
+    if (flags.force) throw new UsageError("--force is for one worktree; the queue never merges a busy agent's work");
+    return await mergeQueue(this, flags, mode, names);
+  }
+  if (names.length !== 1) {
+    throw new UsageError(
+      names.length === 0 ? "Name the worktree to merge" : `Merge one worktree at a time, or use --queue`,
+      { hint: "`prj worktree merge <name>`, or `prj worktree merge --queue` for every finished worktree" },
+    );
+  }
+  if (flags.dryRun) throw new UsageError("--dry-run goes with --queue");
   const p = await project();
-  const result = await mergeWorktree(p, name, {
-    mode: flags.squash ? "squash" : flags.rebase ? "rebase" : "merge",
+  const result = await mergeWorktree(p, names[0]!, {
+    mode,
     remove: flags.remove ?? false,
+    force: flags.force ?? false,
   });
   if (flags.json) return this.io.json(result);
   this.io.out(
@@ -158,6 +180,66 @@ export async function merge(
       result.removed ? "; worktree removed" : ""
     }`,
   );
+}
+
+async function mergeQueue(
+  ctx: PrjContext,
+  flags: { remove?: boolean; dryRun?: boolean; json?: boolean },
+  mode: "merge" | "squash" | "rebase",
+  names: string[],
+): Promise<void> {
+  const { io } = ctx;
+  const p = await project();
+  const result = await runMergeQueue(p, {
+    names: names.length > 0 ? names : undefined,
+    mode,
+    remove: flags.remove ?? false,
+    dryRun: flags.dryRun ?? false,
+    onProgress: flags.json ? undefined : (line) => io.err(io.paint("gray", line)),
+  });
+  if (result.stopped) ctx.exit.code = 1;
+  if (flags.json) return io.json(result);
+  if (result.dryRun) {
+    if (result.queue.length === 0) io.out(`nothing to merge into ${result.base}: no worktree is finished`);
+    else {
+      io.out(`would merge into ${result.base} (${mode}), in this order:`);
+      io.out(table(result.queue.map((e, i) => {
+        const stopsHere = result.wouldConflict?.name === e.name;
+        return [
+          `${i + 1}.`,
+          io.paint("bold", e.name),
+          e.branch ?? "-",
+          `+${e.ahead ?? 0}`,
+          e.agent ? `agent ${e.agent}` : "no agent",
+          stopsHere ? io.paint("red", `would conflict in ${result.wouldConflict!.files.join(", ")}: stops here`) : "",
+        ];
+      })));
+      io.out(result.check ? `check after each: ${result.check}` : "no check configured (worktree.merge_check)");
+    }
+  } else {
+    for (const m of result.merged) {
+      io.out(
+        `merged ${m.name} into ${result.base}${m.rebased ? " (rebased first)" : ""}${
+          m.checkMs === null ? "" : ", check passed"
+        } at ${m.commit.slice(0, 12)}${m.removed ? "; worktree removed" : ""}`,
+      );
+    }
+    for (const r of result.rebased) {
+      io.out(r.ok ? `rebased ${r.name} onto ${result.base}` : `${r.name}: ${r.detail}`);
+    }
+    if (result.merged.length === 0 && !result.stopped) {
+      io.out(`nothing to merge into ${result.base}: no worktree is finished`);
+    }
+  }
+  for (const w of result.waiting) io.out(io.paint("gray", `waiting: ${w.name}: ${w.reason}`));
+  if (result.stopped) {
+    if (result.stopped.output) io.err(io.paint("gray", result.stopped.output));
+    const merged = result.merged.length;
+    io.err(
+      `${io.paint("red", "stopped at")} ${result.stopped.name}: ${result.stopped.message} ` +
+        `(${merged} merged before it; no merge or rebase is left half-done)`,
+    );
+  }
 }
 
 /** `prj worktree diff <name>`. */

@@ -41,6 +41,8 @@ worktree:
   setup: []                   # commands run in a new worktree, e.g. ["npm ci"]
   port_base: 3000             # PRJ_PORT = port_base + slot * port_stride
   port_stride: 10
+  # merge_check: deno task test # prj worktree merge --queue runs it in each worktree (rebased onto the base)
+                              # before the base takes it; a failure stops the queue
 
 # Run when an agent starts waiting for input or exits (the prj fleet call that notices it runs it once).
 # notify: 'notify-send "$PRJ_MESSAGE"'

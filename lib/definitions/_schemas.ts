@@ -115,6 +115,7 @@ const WorktreeConfigSchema = z.strictObject({
   setup: z.array(z.union([z.string(), z.array(z.string()).min(1)])).default([]),
   port_base: z.number().int().positive().default(3000),
   port_stride: z.number().int().positive().default(10),
+  merge_check: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
 });
 
 const HeadlessPmSchema = z.strictObject({

@@ -175,6 +175,8 @@ export interface WorktreeConfig {
   port_base: number;
   /** The distance between the ports of two worktrees. */
   port_stride: number;
+  /** What `prj worktree merge --queue` runs on each worktree rebased onto the base before merging it (a string runs with `sh -c`). */
+  merge_check?: string | string[] | undefined;
 }
 
 /** The `headless_pm:` section of config. */

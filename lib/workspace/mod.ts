@@ -27,6 +27,13 @@ export { type CreatedWorktree, createWorktree, type CreateWorktreeOptions } from
 export { getWorktree, listWorktrees, type WorktreeInfo } from "./worktrees/list.ts";
 export { removeWorktree } from "./worktrees/remove.ts";
 export { type MergeMode, mergeWorktree } from "./worktrees/merge.ts";
+export {
+  type MergeQueueOptions,
+  type MergeQueueResult,
+  planMergeQueue,
+  type QueueEntry,
+  runMergeQueue,
+} from "./worktrees/merge_queue.ts";
 export { diffWorktree } from "./worktrees/diff.ts";
 export {
   type BaseReport,
