@@ -3,8 +3,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
   customDenoEnv,
+  git,
   GIT_ENV,
   makeRepo,
+  prj,
   prjArgv,
   query,
   removeRepo,
@@ -82,12 +84,14 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
   try {
     const tools = (await client.listTools()).tools.map((t: { name: string }) => t.name).sort();
     assert.deepEqual(tools, [
+      "conflicts",
       "fleet",
       "list_commands",
       "list_runs",
       "list_sessions",
       "list_tasks",
       "list_worktrees",
+      "merge_worktree",
       "project_context",
       "run_command",
       "run_logs",
@@ -170,6 +174,60 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
   } finally {
     await client.close();
     await removeRepo(repo);
+  }
+});
+
+Deno.test("prj mcp: conflicts between worktrees, and merge_worktree (dry run, one worktree, the queue)", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const worktree = async (name: string, file: string, text: string) => {
+    const r = await prj(repo, ["worktree", "create", name, "--json"]);
+    const dir = JSON.parse(r.stdout).path as string;
+    await Deno.writeTextFile(`${dir}/${file}`, text);
+    await git(dir, "add", "-A");
+    await git(dir, "commit", "-q", "-m", `${name} writes ${file}`);
+    return dir;
+  };
+  await worktree("a", "README.md", "# from a\n");
+  await worktree("b", "README.md", "# from b\n");
+  await worktree("c", "c.txt", "c\n");
+  const client = await connect(repo);
+  try {
+    const view = await call(client, "conflicts");
+    assert.equal(view.isError, false, view.text);
+    assert.equal(view.json.conflicts, 1);
+    assert.deepEqual(
+      (view.json.pairs as unknown as { a: string; b: string; conflicts: { path: string }[] }[]).map((
+        p,
+      ) => [p.a, p.b, p.conflicts.map((c) => c.path)]),
+      [["a", "b", ["README.md"]]],
+    );
+    const onlyC = await call(client, "conflicts", { worktree: "c" });
+    assert.deepEqual([onlyC.json.pairs, onlyC.json.conflicts], [[], 0]);
+    const unknown = await call(client, "conflicts", { worktree: "zz" });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.text, /No active worktree "zz"/);
+
+    const dry = await call(client, "merge_worktree", { queue: true, names: ["a", "b", "c"], dry_run: true });
+    assert.equal(dry.isError, false, dry.text);
+    assert.deepEqual((dry.json.queue as unknown as { name: string }[]).map((e) => e.name), ["a", "b", "c"]);
+    assert.deepEqual(dry.json.wouldConflict, { name: "b", files: ["README.md"] });
+    assert.equal((await git(repo, "log", "-1", "--format=%s")).trim(), "prj init", "a dry run changes nothing");
+
+    const one = await call(client, "merge_worktree", { name: "c" });
+    assert.equal(one.isError, false, one.text);
+    assert.equal(one.json.branch, "c");
+    const queue = await call(client, "merge_worktree", { queue: true, names: ["a", "b"] });
+    assert.equal(queue.isError, true, "the queue stopped");
+    assert.deepEqual((queue.json.merged as unknown as { name: string }[]).map((m) => m.name), ["a"]);
+    assert.equal((queue.json.stopped as { name: string; why: string }).name, "b");
+    assert.equal((queue.json.stopped as { name: string; why: string }).why, "conflict");
+    assert.equal((await git(repo, "status", "--porcelain", "--untracked-files=no")).trim(), "");
+    const nameless = await call(client, "merge_worktree", {});
+    assert.equal(nameless.isError, true);
+    assert.match(nameless.text, /Name the worktree to merge, or set queue/);
+  } finally {
+    await client.close();
   }
 });
 

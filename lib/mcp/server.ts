@@ -6,7 +6,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { z } from "zod";
-import { PrjError } from "../util/errors.ts";
+import { PrjError, UsageError } from "../util/errors.ts";
 import { listCommands, loadCommand } from "../definitions/loader.ts";
 import { parseArguments } from "../definitions/arguments.ts";
 import { runCommand } from "../run/executor.ts";
@@ -20,6 +20,9 @@ import { listArtifacts } from "../state/artifacts.ts";
 import { listWorktrees } from "../workspace/worktrees/list.ts";
 import { listSessions } from "../workspace/sessions.ts";
 import { gitContext } from "../workspace/git.ts";
+import { conflictsView } from "../workspace/conflict_watch.ts";
+import { mergeWorktree } from "../workspace/worktrees/merge.ts";
+import { runMergeQueue } from "../workspace/worktrees/merge_queue.ts";
 import { notifyChanges, sampleFleet, stateLabel } from "../agents/fleet/sample.ts";
 import { taskSource } from "../agents/tasks/configured.ts";
 import type { Project } from "../project/project.ts";
@@ -276,6 +279,56 @@ export function createMcpServer(project: Project): McpServer {
       } finally {
         store.close();
       }
+    }));
+
+  server.registerTool("conflicts", {
+    title: "Conflicts",
+    description: "Which active worktrees change the same files (committed or not), and where merging them with " +
+      "each other or into their base would really conflict (git merge-tree); `conflicts` counts those",
+    inputSchema: { worktree: z.string().optional().describe("Only this worktree's overlaps") },
+  }, ({ worktree }: { worktree?: string | undefined }) =>
+    guarded(async () => {
+      const store = openStore(project.prjDir);
+      try {
+        return text(await conflictsView(project, store, worktree));
+      } finally {
+        store.close();
+      }
+    }));
+
+  server.registerTool("merge_worktree", {
+    title: "Merge a worktree",
+    description: "Merges a worktree's branch into its base in the main checkout (refused while its agent is " +
+      "working or waiting, on conflicts or uncommitted changes). With queue: every finished worktree (agent exited " +
+      "or idle, clean, with commits), or those named, one by one: each rebased onto the base, checked with " +
+      "worktree.merge_check, merged; it stops at the first conflict or failing check with nothing half-done. " +
+      "dry_run shows the order and where it would first conflict, changing nothing.",
+    inputSchema: {
+      name: z.string().optional().describe("The worktree to merge (with queue: omit for every finished one)"),
+      queue: z.boolean().optional().describe("Merge the finished worktrees one by one"),
+      names: z.array(z.string()).optional().describe("With queue: only these worktrees, in this order"),
+      mode: z.enum(["merge", "squash", "rebase"]).optional().describe("Merge commit (default), squash, or rebase"),
+      remove: z.boolean().optional().describe("Remove each worktree once merged"),
+      dry_run: z.boolean().optional().describe("Only show what would be merged, in which order"),
+    },
+  }, (
+    { name, queue, names, mode, remove, dry_run }: {
+      name?: string | undefined;
+      queue?: boolean | undefined;
+      names?: string[] | undefined;
+      mode?: "merge" | "squash" | "rebase" | undefined;
+      remove?: boolean | undefined;
+      dry_run?: boolean | undefined;
+    },
+  ) =>
+    guarded(async () => {
+      if (!queue && !dry_run) {
+        if (name === undefined) throw new UsageError("Name the worktree to merge, or set queue");
+        return text(await mergeWorktree(project, name, { mode, remove }));
+      }
+      const picked = names ?? (name === undefined ? undefined : [name]);
+      const result = await runMergeQueue(project, { names: picked, mode, remove, dryRun: dry_run });
+      return result.stopped ? { ...text(result), isError: true } : text(result);
     }));
 
   server.registerTool("list_tasks", {
