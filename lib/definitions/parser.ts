@@ -5,3 +5,4 @@
 export { parseYamlBytes, readYamlFile } from "./yaml_source.ts";
 export { validate } from "./validate.ts";
 export { CommandFileSchema, ProjectConfigSchema } from "./_schemas.ts";
+export { upgradeLegacy } from "./legacy.ts";
