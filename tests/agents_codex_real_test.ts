@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { agentLab } from "./support/agent_lab.ts";
-import { prj, query, waitFor } from "./helpers.ts";
+import { exists, git, prj, query, waitFor } from "./helpers.ts";
 
-Deno.test("a real Codex headless run records its thread, usage and hooks; a commit its sandbox refused fails the run", async () => {
-  await using lab = await agentLab("codex");
+Deno.test("a real Codex headless run records its thread, usage and hooks; by default it commits in its worktree, and a write outside is refused", async () => {
+  // Outside /tmp: Codex's workspace-write lets an agent write anywhere under /tmp.
+  await using lab = await agentLab("codex", { outsideTmp: true });
   const done = await lab.run("feature-branch", "feature_name=done", "headless=true");
   assert.equal(done.code, 0, done.json.steps.at(-1)?.error ?? done.stderr);
   assert.equal(
@@ -32,14 +33,26 @@ Deno.test("a real Codex headless run records its thread, usage and hooks; a comm
     "Stop",
     "SessionEnd",
   ]);
-  // The default (-s workspace-write) keeps .git read-only: Codex's output says nothing, its hooks do.
-  await lab.api.control({ command: "git add -A && git commit -qm agent" });
-  const refused = await lab.run("feature-branch", "feature_name=refused", "headless=true");
-  assert.equal(refused.code, 1);
-  assert.equal(
-    refused.json.steps.at(-1)?.error,
-    "agent was refused 1 tool call(s): Bash: git add -A && git commit -qm agent (Read-only file system); allow them in agent.headless_args in .prj/config.yaml",
+  // The default (-s workspace-write, and the worktree's git folders writable for the launch) lets it commit.
+  await lab.api.control({ command: "echo work > WORK.md && git add -A && git commit -qm 'agent commit'" });
+  const commits = await lab.run("feature-branch", "feature_name=commits", "headless=true");
+  assert.equal(commits.code, 0, commits.json.steps.at(-1)?.error ?? commits.stderr);
+  const wt = path.join(lab.worktrees, "commits");
+  assert.equal((await git(wt, "log", "-1", "--format=%s")).trim(), "agent commit");
+  assert.equal((await git(wt, "status", "--porcelain")).trim(), "", "everything committed");
+  // Outside its worktree it still cannot write: not the main checkout, not the repository's config (or hooks).
+  const config = await Deno.readTextFile(path.join(lab.repo, ".git", "config"));
+  await lab.api.control({
+    command: `echo x > ${lab.repo}/OUTSIDE.md; echo x >> ${lab.repo}/.git/config; git add -A && git commit -qm more`,
+  });
+  const outside = await lab.run("feature-branch", "feature_name=outside", "headless=true");
+  assert.equal(outside.code, 1);
+  assert.match(
+    outside.json.steps.at(-1)?.error ?? "",
+    /^agent was refused 1 tool call\(s\): Bash: echo x > .*\/OUTSIDE\.md; .* \(Read-only file system\); allow them in agent\.headless_args in \.prj\/config\.yaml$/,
   );
+  assert.equal(exists(path.join(lab.repo, "OUTSIDE.md")), false);
+  assert.equal(await Deno.readTextFile(path.join(lab.repo, ".git", "config")), config);
 });
 
 Deno.test("a real Codex trust dialog (pane) and approval (hook) read waiting for input on one call; notify once; Esc is idle", async () => {

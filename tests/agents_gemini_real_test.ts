@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { agentLab } from "./support/agent_lab.ts";
-import { prj, query, waitFor } from "./helpers.ts";
+import { exists, git, prj, query, waitFor } from "./helpers.ts";
 
-Deno.test("a real Gemini CLI headless run keeps prj's session id, usage and hooks; a tool it was not allowed fails the run", async () => {
+Deno.test("a real Gemini CLI headless run keeps prj's session id, usage and hooks; by default it commits in its worktree, and what it was not allowed fails the run", async () => {
   await using lab = await agentLab("gemini");
   const done = await lab.run("feature-branch", "feature_name=done", "headless=true");
   assert.equal(done.code, 0, done.json.steps.at(-1)?.error ?? done.stderr);
@@ -33,14 +33,36 @@ Deno.test("a real Gemini CLI headless run keeps prj's session id, usage and hook
     await Deno.readTextFile(path.join(lab.env.GEMINI_CLI_HOME!, ".gemini", "settings.json")),
     JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }),
   );
-  // The default (--approval-mode auto_edit) offers no shell: the commit is refused, and the run fails naming it.
-  await lab.api.control({ tool: "run_shell_command", command: "git add -A && git commit -qm agent" });
-  const refused = await lab.run("feature-branch", "feature_name=refused", "headless=true");
-  assert.equal(refused.code, 1);
-  assert.match(
-    refused.json.steps.at(-1)?.error ?? "",
-    /^agent was refused 1 tool call\(s\): run_shell_command: git add -A && git commit -qm agent \(Tool "run_shell_command" not found/,
+  // The default (auto_edit, and the shell for git add/commit/status/diff) commits, as the user's git config says
+  // (its shell reads no global git config: prj passes the identity).
+  await lab.api.control({
+    tool: "run_shell_command",
+    command: "git add -A && git commit --allow-empty -qm 'agent commit'",
+  });
+  const commits = await lab.run("feature-branch", "feature_name=commits", "headless=true");
+  assert.equal(commits.code, 0, commits.json.steps.at(-1)?.error ?? commits.stderr);
+  const committed = path.join(lab.worktrees, "commits");
+  assert.equal(
+    (await git(committed, "log", "-1", "--format=%s|%an|%ae")).trim(),
+    "agent commit|Lab User|lab@example.com",
   );
+  assert.equal((await git(committed, "status", "--porcelain")).trim(), "", "everything committed");
+  // Any other command is refused (a compound command needs every part allowed), and so is a write outside.
+  await lab.api.control({ tool: "run_shell_command", command: `git add -A && echo x > ${lab.repo}/OUTSIDE.md` });
+  const shell = await lab.run("feature-branch", "feature_name=shell", "headless=true");
+  assert.equal(shell.code, 1);
+  assert.match(
+    shell.json.steps.at(-1)?.error ?? "",
+    /^agent was refused 1 tool call\(s\): run_shell_command: git add -A && echo x > .*OUTSIDE\.md \(Tool execution denied by policy\.\)/,
+  );
+  await lab.api.control({ tool: "write_file", file: "../../repo/OUTSIDE.md" });
+  const write = await lab.run("feature-branch", "feature_name=write", "headless=true");
+  assert.equal(write.code, 1);
+  assert.match(
+    write.json.steps.at(-1)?.error ?? "",
+    /^agent was refused 1 tool call\(s\): write_file: .*OUTSIDE\.md \(Path not in workspace/,
+  );
+  assert.equal(exists(path.join(lab.repo, "OUTSIDE.md")), false);
 });
 
 Deno.test("a real Gemini CLI edit approval reads waiting for input (its hook) on one call and notifies once; allowed, it works then idles", async () => {
@@ -80,6 +102,12 @@ Deno.test("resume brings back a real Gemini CLI conversation: the stand-in recei
   const asked = async () =>
     (await lab.api.log()).map((e) => e.summary as Summary | undefined)
       .find((s) => s?.contents?.some((c) => c.role === "user" && c.text.includes("now say what you did")));
+  // A resumed Gemini CLI draws its input box before it takes Enter: an Enter it dropped is pressed again.
+  for (let i = 0; i < 5 && (await asked()) === undefined; i++) {
+    await waitFor(async () => (await asked()) !== undefined, 3000, "the resumed turn's request").catch(() =>
+      lab.keys("repo-again", "Enter")
+    );
+  }
   await waitFor(async () => (await asked()) !== undefined, 30000, "the resumed turn's request");
   const contents = (await asked())!.contents;
   assert.ok(

@@ -64,8 +64,11 @@ export function prjCommandLine(...args: string[]): string {
 }
 
 /** A temp git repo with one commit, optionally `prj init`-ed with the test agent configured. */
-export async function makeRepo(options: { init?: boolean; files?: Record<string, string> } = {}): Promise<string> {
-  const parent = await Deno.makeTempDir({ prefix: "prj-test-" });
+export async function makeRepo(
+  options: { init?: boolean; files?: Record<string, string>; dir?: string } = {},
+): Promise<string> {
+  if (options.dir) await Deno.mkdir(options.dir, { recursive: true });
+  const parent = await Deno.makeTempDir({ prefix: "prj-test-", ...(options.dir ? { dir: options.dir } : {}) });
   const dir = path.join(parent, "repo");
   await Deno.mkdir(dir);
   await git(dir, "init", "-q", "-b", "main");
@@ -92,8 +95,13 @@ export interface TempRepo extends AsyncDisposable {
   readonly path: string;
 }
 
-/** `await using fixture = await tempRepo(); const repo = fixture.path;` */
-export async function tempRepo(options: { init?: boolean; files?: Record<string, string> } = {}): Promise<TempRepo> {
+/**
+ * `await using fixture = await tempRepo(); const repo = fixture.path;` (`dir`: the folder to make it in, instead of
+ * the temp folder)
+ */
+export async function tempRepo(
+  options: { init?: boolean; files?: Record<string, string>; dir?: string } = {},
+): Promise<TempRepo> {
   const repo = await makeRepo(options);
   return { path: repo, [Symbol.asyncDispose]: () => removeRepo(repo) };
 }

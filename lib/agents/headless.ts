@@ -105,6 +105,11 @@ export interface HeadlessOutcome {
   result: AgentResult | undefined;
   /** Why the run is not a success (exit code, reported error, refused tool calls), or undefined. */
   failure: string | undefined;
+  /**
+   * Whether refused tool calls are all that failed it (it exited 0 and reported no error): the
+   * same permissions would refuse them again, so starting it again is pointless.
+   */
+  refusedOnly: boolean;
   /** The launch's id in the fleet. */
   launchId: number;
 }
@@ -135,6 +140,7 @@ const WRAPPER = 'in=$1 out=$2 err=$3 ex=$4; shift 4; "$@" < "$in" > "$out" 2> "$
  */
 export async function runHeadlessAgent(store: Store, agent: PreparedAgent, run: HeadlessRun): Promise<HeadlessOutcome> {
   assertNoLiveAgent(store, run.cwd);
+  await agent.bindWorkdir(run.cwd);
   const files = launchFiles(agent.launchDir);
   for (const f of [files.exit, files.pid]) await Deno.remove(f).catch(() => {});
   let stdinFile = "/dev/null";
@@ -255,7 +261,7 @@ export function settle(
   store: Store,
   launch: LaunchRecord,
   code: number | null,
-): { result: AgentResult | undefined; failure: string | undefined; launchId: number } {
+): { result: AgentResult | undefined; failure: string | undefined; refusedOnly: boolean; launchId: number } {
   const files = launchFiles(launch.launch_dir!);
   const kind = agentKind(launch.kind);
   const result = kind.parseHeadless(readLines(files.output));
@@ -268,6 +274,8 @@ export function settle(
     ),
   ];
   const failure = code === null ? "agent was killed" : headlessFailure(code, result, stderrTail, refused);
+  const reportedError = result !== undefined && (result.is_error || result.subtype !== "success");
+  const refusedOnly = code === 0 && !reportedError && (result?.permission_denials.length ?? 0) + refused.length > 0;
   if (result?.session_id) setAgentSessionId(store, launch.id, result.session_id);
   finishLaunch(
     store,
@@ -280,7 +288,7 @@ export function settle(
   );
   // What it used and cost, as it reported (recorded again, it counts once).
   recordUsage(store, getLaunch(store, launch.id) ?? launch, readText(files.output) ?? "");
-  return { result, failure, launchId: launch.id };
+  return { result, failure, refusedOnly, launchId: launch.id };
 }
 
 function tail(file: string, onLine: (line: string) => void): { read(final?: boolean): void } {

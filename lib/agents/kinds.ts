@@ -5,6 +5,7 @@
  * the result of a headless run. `agent.kind` in config picks one. Everything here was read
  * from the real CLIs at the versions the README pins.
  */
+import * as path from "node:path";
 import { geminiHookHome } from "./_gemini_home.ts";
 
 /** A state an agent itself can report (through a hook or its output). */
@@ -49,6 +50,18 @@ export interface PaneRules {
   busyMarker: boolean;
 }
 
+/** The checkout a launch runs in, as far as a kind needs to know it. */
+export interface Workdir {
+  /** The checkout's folder (the main checkout or a linked worktree). */
+  checkout: string;
+  /** Its own git folder: a linked worktree's `<common>/worktrees/<id>`, else the common one. */
+  gitDir: string;
+  /** The repository's git folder, shared by its worktrees (objects, refs, config, hooks). */
+  commonDir: string;
+  /** `user.name` and `user.email` as git resolves them in the checkout. */
+  identity: { name: string | undefined; email: string | undefined };
+}
+
 /** The parts of a launch a kind turns into its command line. */
 export interface LaunchSpec {
   /** The program (absolute path). */
@@ -57,6 +70,8 @@ export interface LaunchSpec {
   args: string[];
   /** `agent.interactive_args` or `agent.headless_args`. */
   extra: string[];
+  /** Arguments for this launch's checkout ({@link AgentKind.workdirArgs}); before `args`, so those win. */
+  workdir: string[];
   /** The model, if any, and the flag that passes it (`agent.model_flag`). */
   model: { flag: string; name: string } | undefined;
   /** Run to completion with structured output instead of in a terminal. */
@@ -138,6 +153,14 @@ export interface AgentKind {
    * dialog, so newer events go only to versions known to have them.
    */
   hookEvents(version: string | undefined): readonly string[];
+  /**
+   * Arguments a launch gets from the checkout it runs in (Codex: the git folders a commit
+   * writes, writable in its sandbox), placed before `agent.args` and the kind's or configured
+   * launch arguments, so a later one of those overrides them.
+   */
+  workdirArgs?(workdir: Workdir, headless: boolean): string[];
+  /** Environment a launch gets from the checkout it runs in (Gemini CLI: the git author identity). */
+  workdirEnv?(workdir: Workdir): Record<string, string>;
   /** Reads one hook payload (undefined for kinds without hooks, or a payload it does not know). */
   readHook(payload: Record<string, unknown>): HookReading | undefined;
   /**
@@ -336,7 +359,7 @@ const claude: AgentKind = {
   setsSessionId: true,
   resumes: true,
   argv(spec) {
-    const argv = [spec.program, ...spec.args, ...spec.extra];
+    const argv = [spec.program, ...spec.workdir, ...spec.args, ...spec.extra];
     if (spec.model) argv.push(spec.model.flag, spec.model.name);
     if (spec.hookCommand !== undefined && spec.hookEvents.length > 0) {
       const hook = [{ hooks: [{ type: "command", command: spec.hookCommand }] }];
@@ -428,6 +451,14 @@ function codexHook(p: Record<string, unknown>): HookReading | undefined {
   }
 }
 
+function isDir(p: string): boolean {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** A TOML basic string (JSON's escapes are TOML's). */
 const toml = (text: string) => JSON.stringify(text);
 
@@ -479,7 +510,8 @@ const codex: AgentKind = {
   npmPackage: "@openai/codex",
   asksVersion: true,
   // Headless: Codex's own sandbox, writable in the worktree (its default for `exec` is read-only).
-  // It keeps `.git` read-only, so the agent cannot commit: a refused commit fails the run.
+  // It keeps every `.git` read-only; in a linked worktree prj makes the folders a commit writes
+  // writable for the launch (workdirArgs), never the repository's config or hooks.
   defaultHeadlessArgs: ["-s", "workspace-write"],
   defaultInteractiveArgs: [],
   setsSessionId: false,
@@ -506,6 +538,7 @@ const codex: AgentKind = {
         ...resume,
         "--json",
         ...hooks,
+        ...spec.workdir,
         ...spec.args,
         ...spec.extra,
         ...model,
@@ -516,7 +549,28 @@ const codex: AgentKind = {
     // --no-daemon: the agent runs in the pane's process (by default it runs in a background
     // daemon that outlives the session, where prj cannot see it end).
     const resume = spec.resumeId ? ["resume", spec.resumeId] : [];
-    return [spec.program, "--no-daemon", ...hooks, ...spec.args, ...spec.extra, ...model, ...resume, ...prompt];
+    return [
+      spec.program,
+      "--no-daemon",
+      ...hooks,
+      ...spec.workdir,
+      ...spec.args,
+      ...spec.extra,
+      ...model,
+      ...resume,
+      ...prompt,
+    ];
+  },
+  workdirArgs(w, headless) {
+    // A commit in a linked worktree writes its index and HEAD (`<common>/worktrees/<id>`), and
+    // objects, refs and their logs in the common folder: those become writable roots of
+    // workspace-write (the sandbox protects `.git` folders otherwise). Not the common folder
+    // itself: its config and hooks would run outside the sandbox. In the main checkout a commit
+    // needs all of `.git`, so nothing is added there and a commit stays refused.
+    if (!headless || w.gitDir === w.commonDir) return [];
+    const roots = [w.gitDir, ...["objects", "refs", "logs"].map((d) => path.join(w.commonDir, d))]
+      .filter((d) => isDir(d));
+    return ["-c", `sandbox_workspace_write.writable_roots=[${roots.map(toml).join(",")}]`];
   },
   hookEvents(version) {
     return versionAtLeast(version, CODEX_PINNED) ? CODEX_EVENTS : [];
@@ -591,7 +645,7 @@ function geminiHook(p: Record<string, unknown>): HookReading | undefined {
 }
 
 /** Tool errors that mean the call was not allowed (not a tool that merely failed). */
-const GEMINI_REFUSALS = /^(tool_not_registered|invalid_tool_params)$/;
+const GEMINI_REFUSALS = /^(tool_not_registered|invalid_tool_params|policy_violation)$/;
 
 function parseGemini(lines: readonly string[]): AgentResult | undefined {
   const events = jsonLines(lines);
@@ -651,16 +705,27 @@ const gemini: AgentKind = {
   npmPackage: "@google/gemini-cli",
   // `gemini --version` takes seconds: only the package.json tells its version.
   asksVersion: false,
-  // Headless: edits are approved, the shell is not offered (yolo would run any command); a
-  // refused tool call fails the run, naming it.
-  defaultHeadlessArgs: ["--approval-mode", "auto_edit"],
+  // Headless: edits are approved, and the shell only for the git commands a task ends with
+  // (yolo would run any command); a refused tool call fails the run, naming it.
+  defaultHeadlessArgs: [
+    "--approval-mode",
+    "auto_edit",
+    "--allowed-tools",
+    "run_shell_command(git add)",
+    "--allowed-tools",
+    "run_shell_command(git commit)",
+    "--allowed-tools",
+    "run_shell_command(git status)",
+    "--allowed-tools",
+    "run_shell_command(git diff)",
+  ],
   defaultInteractiveArgs: [],
   // Interactive: Gemini CLI restarts itself after the trust dialog with the same arguments, and
   // a --session-id that now exists ends it; its SessionStart hook tells the id instead.
   setsSessionId: "headless",
   resumes: true,
   argv(spec) {
-    const argv = [spec.program, ...spec.args, ...spec.extra];
+    const argv = [spec.program, ...spec.workdir, ...spec.args, ...spec.extra];
     if (spec.model) argv.push(spec.model.flag, spec.model.name);
     // Headless runs skip the trust dialog (as Claude Code's -p does); it would end them with exit 55.
     if (spec.headless) argv.push("--skip-trust", "--output-format", "stream-json");
@@ -675,6 +740,17 @@ const gemini: AgentKind = {
   },
   readHook: geminiHook,
   hookEnv: geminiHookHome,
+  workdirEnv(w) {
+    // Its shell runs git with GIT_CONFIG_GLOBAL=/dev/null: without the identity from the user's
+    // git config in the environment, the agent's commit fails "Author identity unknown".
+    const env: Record<string, string> = {};
+    const { name, email } = w.identity;
+    for (const who of ["AUTHOR", "COMMITTER"]) {
+      if (name && !Deno.env.get(`GIT_${who}_NAME`)) env[`GIT_${who}_NAME`] = name;
+      if (email && !Deno.env.get(`GIT_${who}_EMAIL`)) env[`GIT_${who}_EMAIL`] = email;
+    }
+    return env;
+  },
   pane: {
     tail: 20,
     // Its dialogs replace the input box; answered ones stay on screen above the next one.
@@ -705,7 +781,7 @@ const generic: AgentKind = {
   setsSessionId: false,
   resumes: false,
   argv(spec) {
-    const argv = [spec.program, ...spec.args, ...spec.extra];
+    const argv = [spec.program, ...spec.workdir, ...spec.args, ...spec.extra];
     if (spec.model) argv.push(spec.model.flag, spec.model.name);
     if (spec.prompt !== undefined) argv.push(spec.prompt);
     return argv;

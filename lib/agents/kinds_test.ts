@@ -108,6 +108,7 @@ Deno.test("Claude Code's launch: hooks through --settings (disableAllHooks off),
   const argv = claude.argv({
     program: "/bin/claude",
     args: [],
+    workdir: [],
     extra: ["--permission-mode", "acceptEdits"],
     model: { flag: "--model", name: "sonnet" },
     headless: true,
@@ -143,6 +144,7 @@ Deno.test("Claude Code's launch: hooks through --settings (disableAllHooks off),
   const resumed = claude.argv({
     program: "claude",
     args: [],
+    workdir: [],
     extra: [],
     model: undefined,
     headless: false,
@@ -308,6 +310,7 @@ Deno.test("Codex and Gemini CLI launches: subcommands, hooks, session ids and re
   const spec = {
     program: "/x/codex",
     args: [],
+    workdir: [] as string[],
     extra: ["-s", "workspace-write"],
     model: undefined,
     headless: true,
@@ -359,4 +362,71 @@ Deno.test("Codex and Gemini CLI launches: subcommands, hooks, session ids and re
       "do it",
     ],
   );
+});
+
+Deno.test("a headless Codex in a linked worktree may write the git folders a commit writes, never the repository's config or hooks", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const common = `${root}/repo/.git`;
+    for (const d of ["objects", "refs", "logs", "hooks", "worktrees/wt"]) {
+      Deno.mkdirSync(`${common}/${d}`, { recursive: true });
+    }
+    const codex = agentKind("codex");
+    const identity = { name: undefined, email: undefined };
+    const w = { checkout: `${root}/wt`, gitDir: `${common}/worktrees/wt`, commonDir: common, identity };
+    const args = codex.workdirArgs!(w, true);
+    assert.deepEqual(args, [
+      "-c",
+      `sandbox_workspace_write.writable_roots=[${
+        [`${common}/worktrees/wt`, `${common}/objects`, `${common}/refs`, `${common}/logs`].map((p) =>
+          JSON.stringify(p)
+        )
+          .join(",")
+      }]`,
+    ]);
+    assert.deepEqual(codex.workdirArgs!(w, false), [], "interactive launches ask the user instead");
+    assert.deepEqual(codex.workdirArgs!({ ...w, checkout: `${root}/repo`, gitDir: common }, true), [], "main checkout");
+    // Before the configured arguments, so a `-c sandbox_workspace_write.writable_roots=[]` there wins.
+    const argv = codex.argv({
+      program: "codex",
+      args: [],
+      workdir: args,
+      extra: ["-s", "workspace-write"],
+      model: undefined,
+      headless: true,
+      sessionId: undefined,
+      resumeId: undefined,
+      hookCommand: undefined,
+      hookEvents: [],
+      prompt: "p",
+    });
+    assert.deepEqual(argv, ["codex", "exec", "--json", ...args, "-s", "workspace-write", "p"]);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Gemini CLI gets the git identity its shell's blanked config loses; a command its policy refused fails the run", () => {
+  const gemini = agentKind("gemini");
+  const w = {
+    checkout: "/r",
+    gitDir: "/r/.git",
+    commonDir: "/r/.git",
+    identity: { name: "Ann Lee", email: "ann@example.com" },
+  };
+  const env = gemini.workdirEnv!(w);
+  for (const who of ["AUTHOR", "COMMITTER"]) {
+    if (Deno.env.get(`GIT_${who}_NAME`) === undefined) assert.equal(env[`GIT_${who}_NAME`], "Ann Lee");
+    if (Deno.env.get(`GIT_${who}_EMAIL`) === undefined) assert.equal(env[`GIT_${who}_EMAIL`], "ann@example.com");
+  }
+  assert.deepEqual(gemini.workdirEnv!({ ...w, identity: { name: undefined, email: undefined } }), {});
+  const denied = gemini.parseHeadless([
+    '{"type":"init","session_id":"s1","model":"auto"}',
+    '{"type":"tool_use","tool_name":"run_shell_command","tool_id":"t1","parameters":{"command":"git add -A && rm -rf x"}}',
+    '{"type":"tool_result","tool_id":"t1","status":"error","output":"Tool execution denied by policy.","error":{"type":"policy_violation","message":"Tool execution denied by policy."}}',
+    '{"type":"result","status":"success","stats":{}}',
+  ])!;
+  assert.deepEqual(denied.permission_denials, [
+    "run_shell_command: git add -A && rm -rf x (Tool execution denied by policy.)",
+  ]);
 });

@@ -14,8 +14,9 @@ import { sendLine } from "../workspace/sessions.ts";
 import { tmuxMaybe } from "../workspace/tmux.ts";
 import { paneSays } from "./fleet/classify.ts";
 import { eventsDir, hookCommand, readHookEvents } from "./hook_events.ts";
-import { type AgentKind, agentKind } from "./kinds.ts";
+import { type AgentKind, agentKind, type LaunchSpec } from "./kinds.ts";
 import { assertNoLiveAgent, launchFiles, readExitFile } from "./headless.ts";
+import { workdirOf } from "./workdir.ts";
 
 export { type HeadlessOutcome, runHeadlessAgent } from "./headless.ts";
 
@@ -117,6 +118,12 @@ export interface PreparedAgent {
   promptFile: string | undefined;
   /** Environment the kind needs for this launch (Gemini CLI's home with prj's hooks). */
   env: Record<string, string>;
+  /**
+   * Completes the command line and environment for the checkout the agent runs in (Codex's
+   * writable git folders, Gemini CLI's git identity); the launch calls it with its working
+   * directory (again with the same folder, it does nothing).
+   */
+  bindWorkdir(cwd: string): Promise<void>;
 }
 
 /**
@@ -178,9 +185,10 @@ export function prepareAgent(
     : mode === "file"
     ? launch.promptFile
     : undefined;
-  const argv = kind.argv({
+  const spec: LaunchSpec = {
     program: program!,
     args,
+    workdir: [],
     extra,
     model: launch.model && config.model_flag ? { flag: config.model_flag, name: launch.model } : undefined,
     headless: launch.headless,
@@ -189,21 +197,34 @@ export function prepareAgent(
     hookCommand: command,
     hookEvents,
     prompt,
-  });
-  const settings = argv.indexOf("--settings");
-  return {
+  };
+  const display = (argv: string[]) => {
+    const settings = argv.indexOf("--settings");
+    return argv.map((a, i) => (a === launch.prompt ? "<prompt>" : i === settings + 1 && settings >= 0 ? "<hooks>" : a));
+  };
+  const argv = kind.argv(spec);
+  let bound: string | undefined;
+  const prepared: PreparedAgent = {
     kind: kind.name,
     sessionId,
     invocation: { argv, stdin: mode === "stdin" && launch.prompt !== undefined ? launch.prompt : undefined },
-    display: argv.map((
-      a,
-      i,
-    ) => (a === launch.prompt ? "<prompt>" : i === settings + 1 && settings >= 0 ? "<hooks>" : a)),
+    display: display(argv),
     launchDir: dir,
     headless: launch.headless,
     promptFile: launch.promptFile,
     env,
+    async bindWorkdir(cwd) {
+      if (bound === cwd || (!kind.workdirArgs && !kind.workdirEnv)) return;
+      bound = cwd;
+      const workdir = await workdirOf(project.root, cwd);
+      if (!workdir) return;
+      const argv = kind.argv({ ...spec, workdir: kind.workdirArgs?.(workdir, launch.headless) ?? [] });
+      prepared.invocation = { ...prepared.invocation, argv };
+      prepared.display = display(argv);
+      prepared.env = { ...env, ...kind.workdirEnv?.(workdir) };
+    },
   };
+  return prepared;
 }
 
 /** The environment every agent gets (besides the caller's own `PRJ_*` values). */
@@ -306,6 +327,7 @@ export async function launchInSession(
   assertNoLiveAgent(store, worktreePath);
   const files = launchFiles(agent.launchDir);
   const script = path.join(agent.launchDir, "agent.sh");
+  await agent.bindWorkdir(launch.cwd);
   await writeLauncher(script, {
     cwd: launch.cwd,
     env: { ...launch.env, ...agent.env },

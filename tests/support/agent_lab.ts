@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { FleetRow } from "@prunejuice/cli/agents";
-import { agentCli, type AgentCliName, type FakeApi, startFakeApi } from "./agent_clis.ts";
+import { agentCli, type AgentCliName, type FakeApi, startFakeApi, testCache } from "./agent_clis.ts";
 import { prj, setConfig, tempRepo, tempTmux, tmux, waitFor } from "../helpers.ts";
 
 /** A row of `prj fleet --json`. */
@@ -63,14 +63,22 @@ export interface LabOptions {
   control?: Record<string, unknown>;
   /** Extra lines under `agent:` in .prj/config.yaml. */
   agent?: string[];
+  /**
+   * Make the repository outside the temp folder (in the test cache), where an agent's sandbox does not let it write
+   * (Codex's workspace-write lets it write anywhere under /tmp).
+   */
+  outsideTmp?: boolean;
 }
 
 /** Starts a lab for a real agent CLI (installed from npm on first use). */
 export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<AgentLab> {
   const program = await agentCli(kind);
-  const fixture = await tempRepo();
+  const fixture = await tempRepo(o.outsideTmp ? { dir: path.join(testCache(), "labs") } : {});
   const repo = fixture.path;
   const root = path.dirname(repo);
+  // The user's git identity (the repository has none of its own), which prj hands to agents that lose it.
+  const gitConfig = path.join(root, "gitconfig");
+  await Deno.writeTextFile(gitConfig, "[user]\n\tname = Lab User\n\temail = lab@example.com\n");
   const server = tempTmux();
   const api = await startFakeApi(kind === "claude" ? "anthropic" : kind === "codex" ? "openai" : "gemini", o.control);
   const trust = o.trust !== false;
@@ -124,6 +132,11 @@ export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<
       JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }),
     );
     own = {
+      // The identity only in the user's git config (which Gemini CLI's shell does not read): none in the environment.
+      GIT_AUTHOR_NAME: "",
+      GIT_AUTHOR_EMAIL: "",
+      GIT_COMMITTER_NAME: "",
+      GIT_COMMITTER_EMAIL: "",
       GEMINI_CLI_HOME: home,
       GEMINI_API_KEY: "fake-key-0000",
       GOOGLE_GEMINI_BASE_URL: api.url,
@@ -142,7 +155,12 @@ export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<
       `notify: 'echo "$PRJ_AGENT_STATE" >> ${log}'`,
     ].join("\n") + "\n",
   );
-  const env = { ...server.env, PATH: `${path.dirname(program)}:${Deno.env.get("PATH")}`, ...own };
+  const env = {
+    ...server.env,
+    PATH: `${path.dirname(program)}:${Deno.env.get("PATH")}`,
+    GIT_CONFIG_GLOBAL: gitConfig,
+    ...own,
+  };
   const lab: AgentLab = {
     repo,
     worktrees: path.join(root, "repo.worktrees"),
