@@ -121,6 +121,35 @@ Deno.test("a real headless run whose write was refused fails naming the denial; 
   ]);
 });
 
+Deno.test("a real agent whose tool calls were refused gives the task back at once, naming them; no second attempt", async () => {
+  // `default` refuses a headless Write: every attempt would be refused the same way.
+  await using lab = await agentLab("claude", { agent: ["headless_args: [--permission-mode, default]"] });
+  const env = lab.env;
+  const add = await prj(lab.repo, ["task", "add", "Write the file", "--role", "backend_dev", "--description", "x"], {
+    env,
+  });
+  assert.equal(add.code, 0, add.stderr);
+  const r = await prj(lab.repo, ["agent", "run", "--role", "backend_dev", "--agent-id", "dev_1", "--exit-when-empty"], {
+    env,
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /attempt 1 of 3 started/);
+  assert.doesNotMatch(r.stdout, /attempt 2 of/);
+  assert.match(r.stdout, /agent was refused tool calls; giving the task back without retrying/);
+  const conversations = (await lab.api.log()).filter((e) => e.kind === "plan" && String(e.plan).startsWith("tool_use"));
+  assert.equal(conversations.length, 1, "the agent was started once");
+  const task = JSON.parse((await prj(lab.repo, ["task", "show", "1", "--json"], { env })).stdout);
+  assert.deepEqual([task.status, task.locked_by], ["created", null]);
+  assert.ok(
+    task.events.some((e: { kind: string; detail: string }) =>
+      e.kind === "comment" &&
+      /^prj agent dev_1 gave the task back: not retried, the same permissions would refuse it again: agent was refused 1 tool call\(s\): Write: \/.*\/task-1\/REAL_CLAUDE\.md; allow them in agent\.headless_args/
+        .test(e.detail)
+    ),
+    JSON.stringify(task.events),
+  );
+});
+
 Deno.test("kill -9 of prj agent run while a real headless agent works: fleet finds it working; the restarted runner waits and takes its result, one agent", async () => {
   await using lab = await agentLab("claude", { control: { delay_ms: 4000 } });
   const env = lab.env;

@@ -572,7 +572,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
                 emit("agent", `queued: ${position} in line for one of ${max} agent slot(s) (max_agents)`);
               },
             });
-            const { exit, failure } = await runHeadlessAgent(store, prepared, {
+            const { exit, failure, refusedOnly } = await runHeadlessAgent(store, prepared, {
               cwd: worktree.path,
               env: {
                 ...agentEnv(project, { worktree: worktree.path, port: worktree.port, model, promptFile }),
@@ -589,7 +589,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
             });
             if (exit.stopped === "cancelled") throw new PrjError("the runner was stopped");
             // Exit 0 is not enough: an error the agent reported or refused tool calls mean no work done.
-            return { ...exit, failure };
+            return { ...exit, failure, refusedOnly };
           }).catch((error) => ({ code: -1, stopped: undefined, error: (error as Error).message }));
           if (stopped()) break;
           if ("error" in exit) {
@@ -602,6 +602,14 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
             lastError = `agent timed out after ${config.timeout}s`;
             emit("agent", "agent timed out", lastError);
             continue;
+          }
+          if (exit.refusedOnly && exit.failure) {
+            // Its permissions would refuse the same calls on every attempt: the task goes back now.
+            failures++;
+            setAgentLockAttempts(store, agentId, failures);
+            emit("agent", "agent was refused tool calls; giving the task back without retrying", exit.failure);
+            await giveBack(`not retried, the same permissions would refuse it again: ${exit.failure}`);
+            return "released";
           }
           if (exit.code !== 0 || exit.failure) {
             failures++;
