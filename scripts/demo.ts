@@ -3,7 +3,7 @@
  * agents in parallel (one worktree, tmux session and agent each) with `prj run parallel`,
  * waits for them to commit their work, and shows the fleet, worktrees, sessions and history.
  *
- * The agent is tests/fixtures/agent.sh, a small real program that edits a file and
+ * The agent is tests/fixtures/agent.sh (kind `generic`), a small real program that edits a file and
  * commits it, so the demo needs no network and no API key. Run: `deno task demo`.
  * Pass --keep to leave the demo's tmux server running so you can attach.
  */
@@ -59,9 +59,16 @@ const prj = (...args: string[]) => {
 
 console.log(`demo repository: ${repo}`);
 await prj("init");
-// Point the agent at the small test agent instead of `claude`.
+// The small test agent instead of Claude Code: a program of no kind prj knows (`generic`: no hooks, no
+// conversation; its state read from its screen), without Claude Code's headless permissions.
 const config = path.join(repo, ".prj", "config.yaml");
-await Deno.writeTextFile(config, (await Deno.readTextFile(config)).replace(/command: claude.*/, `command: ${AGENT}`));
+await Deno.writeTextFile(
+  config,
+  (await Deno.readTextFile(config))
+    .replace(/^( {2}kind: )claude\b/m, "$1generic")
+    .replace(/^( {2}command: )claude.*/m, `$1${AGENT}`)
+    .replace(/^ {2}headless_args: .*\n/m, ""),
+);
 await quiet(repo, ["git", "add", "-A"]);
 await quiet(repo, ["git", ...gitId, "commit", "-q", "-m", "prj init"]);
 await prj("list");
