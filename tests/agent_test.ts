@@ -425,6 +425,36 @@ Deno.test("a lost lock race (a 200, then a read shows another holder) is backed 
   assert.deepEqual(await query(repo, "SELECT * FROM agent_locks"), []);
 });
 
+Deno.test("a Headless PM server that cannot be reached at start (a closed port) ends the runner in seconds with one line saying how to fix it", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens there now
+  const url = `http://127.0.0.1:${port}`;
+  await setConfig(repo, HPM_CONFIG(url));
+  const run = ["agent", "run", "--role", "backend_dev", "--agent-id", "be_1", "--exit-when-empty"];
+  const started = Date.now();
+  const r = await prj(repo, run, { env: { HEADLESS_PM_API_KEY: "k", HEADLESS_PM_API_URL: "" } });
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(r.code, 1, r.stdout);
+  assert.ok(seconds < 20, `gave up after ${seconds}s`);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^error: Headless PM at ${url} cannot be reached \\(connection refused; 3 tries in \\d+s\\): start the server, or correct headless_pm\\.url in \\.prj/config\\.yaml\\n$`,
+    ),
+  );
+  assert.equal(
+    r.stdout.match(/\[network\] .* did not answer POST \/register \(connection refused\); retrying/g)?.length,
+    2,
+  );
+  // The URL from the environment is named as such.
+  const env = await prj(repo, run, { env: { HEADLESS_PM_API_KEY: "k", HEADLESS_PM_API_URL: `${url}/` } });
+  assert.equal(env.code, 1);
+  assert.match(env.stderr, /: start the server, or correct the environment variable HEADLESS_PM_API_URL\n$/);
+});
+
 Deno.test("a server answering 503 (a proxy in front of it) is retried with backoff, then the work goes on", async () => {
   await using server = startStandInHeadlessPm("k");
   await using fixture = await tempRepo();

@@ -299,7 +299,10 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   const conflicts = new Map<string, number>();
   const givenBack = new Set<string>();
   try {
-    await heartbeat();
+    // The first registration is not a heartbeat: a server that cannot be reached at all (a mistyped URL, a server
+    // not started) ends the runner at once, saying so; once reached, a server restart is waited for.
+    agentHeartbeat(store, agentId);
+    await source.register(agentId, options.role, options.level);
     while (!stopped()) {
       const held = getAgentLock(store, agentId);
       let task: Task | undefined;

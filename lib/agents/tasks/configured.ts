@@ -31,6 +31,9 @@ export function taskSource(project: Project, store: Store, options: SourceOption
   if (project.config.task_source !== "headless-pm") return new TaskQueue(store);
   const hp = project.config.headless_pm;
   const url = Deno.env.get("HEADLESS_PM_API_URL") || hp?.url || DEFAULT_HEADLESS_PM_URL;
+  const urlFrom = Deno.env.get("HEADLESS_PM_API_URL")
+    ? "the environment variable HEADLESS_PM_API_URL"
+    : `headless_pm.url in .prj/config.yaml${hp?.url ? "" : ` (unset: ${DEFAULT_HEADLESS_PM_URL})`}`;
   const named = hp?.api_key_env;
   const candidates = named && named !== HEADLESS_PM_KEY_VARIABLES[0] ? [named] : [...HEADLESS_PM_KEY_VARIABLES];
   const variable = candidates.find((name) => Deno.env.get(name));
@@ -46,6 +49,7 @@ export function taskSource(project: Project, store: Store, options: SourceOption
     url,
     apiKey: Deno.env.get(variable)!,
     apiKeyFrom: `the environment variable ${variable}`,
+    urlFrom,
     longPoll: hp?.long_poll ?? 180,
     onRetry: options.onRetry,
     signal: options.signal,

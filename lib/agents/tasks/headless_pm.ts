@@ -27,8 +27,14 @@ export interface HeadlessPmOptions {
   longPoll: number;
   /** Where the key came from, for the hint of a 401 (e.g. `the environment variable HEADLESS_PM_API_KEY`). */
   apiKeyFrom?: string | undefined;
-  /** How long a call that fails on the network (or with 502, 503, 504) is retried, in ms (default 10 minutes). */
+  /**
+   * How long a call that fails on the network (or with 502, 503, 504) is retried, in ms (default 10 minutes),
+   * once the client has reached the server. Until then (a mistyped URL, a server that is not running) a call
+   * gives up after {@link FIRST_CONTACT_TRIES} tries over about 10 seconds.
+   */
   retryForMs?: number | undefined;
+  /** Where the URL came from, for the message when the server cannot be reached (e.g. `headless_pm.url in .prj/config.yaml`). */
+  urlFrom?: string | undefined;
   /** Told before each retry, with what failed and when the next try is. */
   onRetry?: ((message: string) => void) | undefined;
   /** Stops long polls and the waits between retries (they end with {@link Stopped}; a poll returns null). */
@@ -57,10 +63,20 @@ interface CallOptions {
 
 const RETRY_STATUSES = [502, 503, 504];
 
+/** Tries of a call before the client has ever reached the server: 2 s and 4 s apart, 3 s each at most. */
+export const FIRST_CONTACT_TRIES = 3;
+const FIRST_CONTACT_TIMEOUT_MS = 3_000;
+const FIRST_CONTACT_DELAY_MS = 2_000;
+
 function describeFailure(error: unknown): string {
   if (error instanceof DOMException && error.name === "TimeoutError") return "no answer in time";
-  const message = error instanceof Error ? error.message : String(error);
+  // fetch says "fetch failed"; what failed is in its cause.
+  let message = error instanceof Error ? error.message : String(error);
+  for (let e: unknown = error; e instanceof Error && e.cause !== undefined; e = e.cause) {
+    message += ` ${e.cause instanceof Error ? e.cause.message : String(e.cause)}`;
+  }
   if (/connection refused/i.test(message)) return "connection refused";
+  if (/dns error|failed to lookup address/i.test(message)) return "no such host";
   if (/reset|broken pipe|closed/i.test(message)) return "connection lost";
   return message.split("\n")[0]!;
 }
@@ -107,6 +123,8 @@ export class HeadlessPmClient implements TaskSource {
   #options: HeadlessPmOptions;
   #url: string;
   #registered = new Map<string, { role: string; level: Level }>();
+  /** Whether the server has answered this client once: until then a failure to reach it is reported quickly. */
+  #reached = false;
 
   /**
    * A client for one server.
@@ -125,15 +143,22 @@ export class HeadlessPmClient implements TaskSource {
 
   async #call(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
     const retryFor = this.#options.retryForMs ?? 10 * 60_000;
-    const deadline = Date.now() + retryFor;
+    const started = Date.now();
+    const deadline = started + retryFor;
     const signal = options.signal ?? this.#options.signal;
     let delay = 500;
     let reregistered = false;
-    for (;;) {
+    for (let tries = 1;; tries++) {
       if (signal?.aborted) throw new Stopped();
+      // Until the server has answered once, a call that cannot reach it is a mistake to report now.
+      const first = !this.#reached;
+      if (first && tries === 1) delay = FIRST_CONTACT_DELAY_MS;
       let problem: string;
       try {
-        return await this.#once(method, path, options);
+        const timeoutMs = first && !options.poll
+          ? Math.min(options.timeoutMs ?? FIRST_CONTACT_TIMEOUT_MS, FIRST_CONTACT_TIMEOUT_MS)
+          : options.timeoutMs;
+        return await this.#once(method, path, { ...options, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       } catch (error) {
         if (error instanceof Unreachable) problem = error.message;
         else if (
@@ -148,6 +173,14 @@ export class HeadlessPmClient implements TaskSource {
         } else throw error;
       }
       if (signal?.aborted) throw new Stopped();
+      if (first && !this.#reached && tries >= FIRST_CONTACT_TRIES) {
+        const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        throw new PrjError(
+          `${this.describe()} cannot be reached (${problem}; ${tries} tries in ${seconds}s): start the server, or correct ${
+            this.#options.urlFrom ?? "headless_pm.url in .prj/config.yaml"
+          }`,
+        );
+      }
       if (options.once || Date.now() + delay > deadline) {
         throw new PrjError(
           `${this.describe()} did not answer ${method} ${path.split("?")[0]} for ${
@@ -205,6 +238,8 @@ export class HeadlessPmClient implements TaskSource {
     try {
       json = text === "" ? null : JSON.parse(text);
     } catch { /* not JSON */ }
+    // An answer from the server (not from a proxy in front of it): from now on it is worth waiting for.
+    if (!RETRY_STATUSES.includes(response.status)) this.#reached = true;
     if (response.ok) return json;
     const message = detailText((json as { detail?: unknown } | null)?.detail, text);
     const route = `${method} ${path.split("?")[0]}`;
