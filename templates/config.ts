@@ -28,13 +28,14 @@ agent:
   # named in the error. Not 'auto' (it asks Anthropic's classifier, which a gateway may not serve)
   # and not 'bypassPermissions' (it allows everything, and refuses to run as root).
   headless_args: [--permission-mode, acceptEdits, --allowedTools, "Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)"]
-  # With kind codex, unset, headless runs get [-s, workspace-write]: Codex's sandbox, writable in
-  # the worktree; prj adds, per launch, the git folders a commit in a linked worktree writes (its
-  # index and HEAD, the objects, refs and logs; never the repository's config or hooks).
-  # With kind gemini, unset, they get [--approval-mode, auto_edit] and --allowed-tools for
-  # "run_shell_command(git add)", "(git commit)", "(git status)" and "(git diff)": edits, and those
-  # git commands and no other (its shell reads no global git config: prj passes your user.name
-  # and user.email as GIT_AUTHOR_*/GIT_COMMITTER_*).
+  # With kind codex or gemini, delete the line above (those are Claude Code's flags); unset, codex
+  # gets [-c, 'sandbox_mode="workspace-write"']: Codex's sandbox, writable in the worktree, and prj
+  # adds, per launch, the git folders a commit in a linked worktree writes (its index and HEAD, the
+  # objects, refs and logs; never the repository's config or hooks). gemini gets
+  # [--approval-mode, auto_edit] and --allowed-tools for "run_shell_command(git add)",
+  # "(git commit)", "(git status)" and "(git diff)": edits, and those git commands and no other
+  # (its shell reads no global git config: prj passes your user.name and user.email as
+  # GIT_AUTHOR_*/GIT_COMMITTER_*).
   # In a tmux session you answer the agent yourself. Default: Claude Code's own mode (auto in
   # 2.1.329: it asks only about risky commands); [--permission-mode, default] asks before every
   # edit and command, [--permission-mode, acceptEdits] never about edits.

@@ -33,7 +33,7 @@ Deno.test("a real Codex headless run records its thread, usage and hooks; by def
     "Stop",
     "SessionEnd",
   ]);
-  // The default (-s workspace-write, and the worktree's git folders writable for the launch) lets it commit.
+  // The default (the workspace-write sandbox, and the worktree's git folders writable for the launch) lets it commit.
   await lab.api.control({ command: "echo work > WORK.md && git add -A && git commit -qm 'agent commit'" });
   const commits = await lab.run("feature-branch", "feature_name=commits", "headless=true");
   assert.equal(commits.code, 0, commits.json.steps.at(-1)?.error ?? commits.stderr);

@@ -511,8 +511,9 @@ const codex: AgentKind = {
   asksVersion: true,
   // Headless: Codex's own sandbox, writable in the worktree (its default for `exec` is read-only).
   // It keeps every `.git` read-only; in a linked worktree prj makes the folders a commit writes
-  // writable for the launch (workdirArgs), never the repository's config or hooks.
-  defaultHeadlessArgs: ["-s", "workspace-write"],
+  // writable for the launch (workdirArgs), never the repository's config or hooks. As `-c`, not
+  // `-s workspace-write`: `exec resume` refuses `-s` (and would run read-only without it).
+  defaultHeadlessArgs: ["-c", 'sandbox_mode="workspace-write"'],
   defaultInteractiveArgs: [],
   setsSessionId: false,
   resumes: true,

@@ -401,6 +401,31 @@ Deno.test("a headless Codex in a linked worktree may write the git folders a com
       prompt: "p",
     });
     assert.deepEqual(argv, ["codex", "exec", "--json", ...args, "-s", "workspace-write", "p"]);
+    // The default sandbox in a form `exec resume` takes too (it refuses -s).
+    const resumed = codex.argv({
+      program: "codex",
+      args: [],
+      workdir: args,
+      extra: [...codex.defaultHeadlessArgs],
+      model: undefined,
+      headless: true,
+      sessionId: undefined,
+      resumeId: "t1",
+      hookCommand: undefined,
+      hookEvents: [],
+      prompt: "p",
+    });
+    assert.deepEqual(resumed, [
+      "codex",
+      "exec",
+      "resume",
+      "--json",
+      ...args,
+      "-c",
+      'sandbox_mode="workspace-write"',
+      "t1",
+      "p",
+    ]);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
