@@ -31,7 +31,7 @@ export async function cost(this: PrjContext, flags: { by?: CostBy; since?: strin
       tokens(l.output_tokens),
       tokens(l.cache_read),
       tokens(l.cache_write),
-      formatUsd(l.cost_usd, l.unknown_costs > 0),
+      formatUsd(l.cost_usd, l.unknown_costs > 0, l.priced_costs > 0),
     ];
     io.out(table([
       [HEADER[report.by], "LAUNCHES", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST", "MODELS"].map((h) =>
@@ -40,6 +40,9 @@ export async function cost(this: PrjContext, flags: { by?: CostBy; since?: strin
       ...report.lines.map((l) => [l.key, ...cells(l), l.models.join(", ") || "-"]),
       [io.paint("bold", "total"), ...cells(report.total).map((c) => io.paint("bold", c)), ""],
     ]));
+    if (report.total.priced_costs > 0) {
+      io.out(io.paint("gray", "~: computed from the prices of the models (the agent reported no cost)"));
+    }
     if (report.total.unknown_costs > 0) {
       io.out(io.paint(
         "gray",

@@ -79,7 +79,7 @@ function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
       r.changedFiles === null ? "-" : String(r.changedFiles),
       r.ahead === null ? "-" : `+${r.ahead}/-${r.behind}`,
       overlapCell(io, r),
-      r.cost ? formatUsd(r.cost.cost_usd, r.cost.unknown) : "-",
+      r.cost ? formatUsd(r.cost.cost_usd, r.cost.unknown, r.cost.priced) : "-",
       r.port === null ? "-" : String(r.port),
       (r.lastLine ?? "").slice(0, 60),
     ]),

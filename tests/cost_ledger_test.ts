@@ -84,6 +84,7 @@ Deno.test("recordUsage: the three runs of a resumed Codex thread count what each
       cache_write: 0,
       cost_usd: null,
       unknown_costs: 3,
+      priced_costs: 0,
       models: ["gpt-fake"],
       kinds: ["codex"],
     });
@@ -91,6 +92,7 @@ Deno.test("recordUsage: the three runs of a resumed Codex thread count what each
     const priced = costReport(listUsage(store), "day", { "gpt-fake": { input: 1, output: 10, cache_read: 0.1 } });
     assert.equal(priced.total.cost_usd, 0.001455);
     assert.equal(priced.total.unknown_costs, 0);
+    assert.equal(priced.total.priced_costs, 3);
     // A Gemini CLI run: per model, priced or not.
     const g = launch(store, { kind: "gemini", headless: true, cwd: repo.path + "-g" });
     recordUsage(
@@ -99,7 +101,7 @@ Deno.test("recordUsage: the three runs of a resumed Codex thread count what each
       await Deno.readTextFile(path.join(REAL, "gemini-cli-0.61.0", "stream", "stream-json-yolo-write-file.jsonl")),
     );
     const costs = launchCosts(store, [g], { "gemini-3.8-flash": { input: 1, output: 1, cache_read: 1 } });
-    assert.deepEqual(costs.get(g), { cost_usd: 0.00029, unknown: true, tokens: 435 });
+    assert.deepEqual(costs.get(g), { cost_usd: 0.00029, unknown: true, priced: true, tokens: 435 });
   } finally {
     store.close();
   }
@@ -154,11 +156,19 @@ Deno.test("parseSince and formatUsd", () => {
   assert.deepEqual(parseSince("2026-11-01", at), { day: "2026-11-01" });
   assert.equal(parseSince("today", at).day?.length, 10);
   assert.throws(() => parseSince("last week", at), /--since: expected a duration/);
-  assert.deepEqual([formatUsd(0.00176), formatUsd(12.345), formatUsd(null), formatUsd(0.5, true), formatUsd(0)], [
+  assert.deepEqual([
+    formatUsd(0.00176),
+    formatUsd(12.345),
+    formatUsd(null),
+    formatUsd(0.5, true),
+    formatUsd(0),
+    formatUsd(0.001, false, true),
+  ], [
     "$0.0018",
     "$12.35",
     "?",
     "$0.50+?",
     "$0.00",
+    "~$0.0010",
   ]);
 });

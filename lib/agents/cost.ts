@@ -287,6 +287,8 @@ export interface CostLine {
   cost_usd: number | null;
   /** Usage rows whose cost is unknown (a model without a price): the cost is at least {@link cost_usd}. */
   unknown_costs: number;
+  /** Usage rows whose cost was computed from the prices (the agent reported none) rather than reported. */
+  priced_costs: number;
   /** The models used. */
   models: string[];
   /** The agent kinds used. */
@@ -330,6 +332,7 @@ function emptySum(): Sum {
     cache_write: 0,
     cost_usd: null,
     unknown_costs: 0,
+    priced_costs: 0,
     models: [],
     kinds: [],
     launchIds: new Set(),
@@ -346,6 +349,7 @@ function addRow(sum: Sum, row: UsageRow, prices: Readonly<Record<string, ModelPr
   const cost = rowCost(row, prices);
   if (cost === null) sum.unknown_costs++;
   else sum.cost_usd = roundUsd((sum.cost_usd ?? 0) + cost);
+  if (cost !== null && row.cost_usd === null) sum.priced_costs++;
   if (row.model && !sum.models.includes(row.model)) sum.models.push(row.model);
   if (!sum.kinds.includes(row.kind)) sum.kinds.push(row.kind);
 }
@@ -429,6 +433,8 @@ export interface LaunchCost {
   cost_usd: number | null;
   /** Whether some of its usage has no known cost. */
   unknown: boolean;
+  /** Whether some of its cost was computed from the prices (the agent reported none). */
+  priced: boolean;
   /** All tokens (input, output, cache reads and writes). */
   tokens: number;
 }
@@ -442,11 +448,12 @@ export function launchCosts(
   const out = new Map<number, LaunchCost>();
   for (const row of usageOfLaunches(store, launchIds)) {
     const id = row.launch_id!;
-    const had = out.get(id) ?? { cost_usd: null, unknown: false, tokens: 0 };
+    const had = out.get(id) ?? { cost_usd: null, unknown: false, priced: false, tokens: 0 };
     const cost = rowCost(row, prices);
     out.set(id, {
       cost_usd: cost === null ? had.cost_usd : roundUsd((had.cost_usd ?? 0) + cost),
       unknown: had.unknown || cost === null,
+      priced: had.priced || (cost !== null && row.cost_usd === null),
       tokens: had.tokens + row.input_tokens + row.output_tokens + row.cache_read + row.cache_write,
     });
   }
@@ -471,9 +478,12 @@ export function spentOn(
   return { day, cost_usd: roundUsd(cost), unknown };
 }
 
-/** Dollars for a person: `$0.0018` below a cent, `$1.23` above; `?` when unknown; `$0.0018+?` when partly. */
-export function formatUsd(cost: number | null, unknown = false): string {
+/**
+ * Dollars for a person: `$0.0018` below a cent, `$1.23` above; `?` when unknown, `$0.0018+?`
+ * when partly; `~$0.0018` when computed from prices rather than reported.
+ */
+export function formatUsd(cost: number | null, unknown = false, priced = false): string {
   if (cost === null) return "?";
   const text = cost === 0 ? "$0.00" : cost < 0.01 ? `$${cost.toFixed(4)}` : `$${cost.toFixed(2)}`;
-  return unknown ? `${text}+?` : text;
+  return `${priced ? "~" : ""}${text}${unknown ? "+?" : ""}`;
 }
