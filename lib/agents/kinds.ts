@@ -433,8 +433,12 @@ function codexHook(p: Record<string, unknown>): HookReading | undefined {
       return tool === "request_user_input" ? reading("waiting for input", "question") : reading("working", tool);
     case "PostToolUse": {
       const response = typeof p.tool_response === "string" ? p.tool_response : "";
+      // A git folder it could not write: a commit outside a linked worktree (or with prj's roots taken back).
+      const git = /Unable to create '[^']*\/\.git\/[^']*\.lock': Read-only file system/.test(response)
+        ? "; Codex's sandbox keeps .git read-only: prj makes only a linked worktree's git folders writable for a headless run, so run it in a worktree"
+        : "";
       const refused = SANDBOX_REFUSAL.test(response)
-        ? `${tool ?? "?"}: ${brief(input.command ?? input)} (${brief(response.match(SANDBOX_REFUSAL)![0])})`
+        ? `${tool ?? "?"}: ${brief(input.command ?? input)} (${brief(response.match(SANDBOX_REFUSAL)![0])}${git})`
         : null;
       return reading("working", refused ? `refused: ${refused}` : tool, refused);
     }

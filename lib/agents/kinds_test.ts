@@ -244,6 +244,16 @@ Deno.test("Codex's hooks tell a command its sandbox refused (exec --json does no
   assert.equal(codex.readHook(refused!)!.refused, "Bash: echo refused > REFUSED.md (Read-only file system)");
   const [fine] = payloads("codex-0.169.0", "exec-PostToolUse-Bash.json");
   assert.equal(codex.readHook(fine!)!.refused, null);
+  // A commit refused in the main checkout: the refusal says where Codex can commit.
+  const commit = {
+    ...refused!,
+    tool_input: { command: "git add -A && git commit -qm x" },
+    tool_response: "fatal: Unable to create '/r/repo/.git/index.lock': Read-only file system\n",
+  };
+  assert.equal(
+    codex.readHook(commit)!.refused,
+    "Bash: git add -A && git commit -qm x (Read-only file system; Codex's sandbox keeps .git read-only: prj makes only a linked worktree's git folders writable for a headless run, so run it in a worktree)",
+  );
 });
 
 Deno.test("Codex's exec --json: thread id, usage, the final message; a failed turn is an error", () => {
