@@ -22,6 +22,7 @@
  * the same link a path that no rule names.
  */
 import * as path from "node:path";
+import { PrjError } from "../util/errors.ts";
 
 /** A symlink found in a granted folder. */
 export interface FoundLink {
@@ -241,9 +242,9 @@ export function resolveLoose(p: string): string {
  * Walks a folder as `find -P` would (links are never followed; git's object store, which holds
  * nothing a step could use and is large, is skipped) and collects what a rule looks at: every
  * symlink, and with `writable` also every `.git` entry and every regular file with more than one
- * hard link. Folders in `skip` are not entered (they are walked on their own). In-process: the
- * file type comes with the folder's listing, so only files in writable folders are stat'ed, and
- * no program is started for each step.
+ * hard link. Folders in `skip` are not entered (they are scanned on their own). In prj's own
+ * process: the file type comes with each folder's listing, so only files in writable folders are
+ * stat'ed, and no program is started.
  */
 function walk(dir: string, writable: boolean, skip: readonly string[], out: string[]): void {
   let entries: Deno.DirEntry[];
@@ -273,13 +274,56 @@ function walk(dir: string, writable: boolean, skip: readonly string[], out: stri
 }
 
 /**
+ * What {@link walk} finds in writable folders, found by `find -P` in a process of its own: used
+ * for writable checkouts (a worktree), where every one of thousands of files is stat'ed for its
+ * link count, which find does about twice as fast, and meanwhile prj walks the other folders.
+ */
+async function findInWritable(roots: readonly string[]): Promise<string[]> {
+  if (roots.length === 0) return [];
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("find", {
+      args: [
+        "-P",
+        ...roots,
+        "-path",
+        "*/.git/objects",
+        "-prune",
+        "-o",
+        "(",
+        "-type",
+        "l",
+        "-o",
+        "-name",
+        ".git",
+        "-o",
+        "-type",
+        "f",
+        "-links",
+        "+1",
+        ")",
+        "-print0",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new PrjError("Sandboxed steps need the `find` program (to look for links in the granted folders)", {
+      hint: "install findutils",
+    });
+  }
+  return new TextDecoder().decode(out.stdout).split("\0").filter((s) => s !== "");
+}
+
+/**
  * Lists the symlinks in the granted folders, and in the writable ones the multiply-linked
  * files and the `.git` entries below their top level.
  *
  * @param readRoots canonical read folders to look in
  * @param writeRoots canonical write folders to look in
  */
-export function scanLinks(readRoots: readonly string[], writeRoots: readonly string[]): Promise<LinkScan> {
+export async function scanLinks(readRoots: readonly string[], writeRoots: readonly string[]): Promise<LinkScan> {
   const existing = (dirs: readonly string[]) =>
     outermost(dirs).filter((d) => {
       try {
@@ -290,10 +334,20 @@ export function scanLinks(readRoots: readonly string[], writeRoots: readonly str
     });
   const writes = existing(writeRoots);
   const reads = existing(readRoots).filter((r) => !writes.some((w) => within(r, w)));
+  const checkout = (dir: string) => {
+    try {
+      Deno.lstatSync(path.join(dir, ".git"));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const finding = findInWritable(writes.filter(checkout)); // find starts now and works while prj walks the rest
   const readFound: string[] = [];
   const writeFound: string[] = [];
   for (const root of reads) walk(root, false, writes, readFound);
-  for (const root of writes) walk(root, true, [], writeFound);
+  for (const root of writes.filter((w) => !checkout(w))) walk(root, true, [], writeFound);
+  writeFound.push(...await finding);
   const scan: LinkScan = { links: [], hardLinks: [], gitEntries: [] };
   const inWrite = (p: string) => writes.some((w) => within(p, w));
   for (const p of [...readFound.filter((p) => !inWrite(p)), ...writeFound]) {
@@ -301,7 +355,7 @@ export function scanLinks(readRoots: readonly string[], writeRoots: readonly str
     try {
       info = Deno.lstatSync(p);
     } catch {
-      continue; // gone since the walk saw it
+      continue; // gone since it was seen
     }
     const root = writes.find((w) => within(p, w));
     if (root !== undefined && path.basename(p) === ".git" && path.dirname(p) !== root) scan.gitEntries.push(p);
@@ -310,5 +364,5 @@ export function scanLinks(readRoots: readonly string[], writeRoots: readonly str
       scan.hardLinks.push({ path: p, dev: info.dev ?? 0, ino: info.ino ?? 0, nlink: info.nlink ?? 1 });
     }
   }
-  return Promise.resolve(scan);
+  return scan;
 }
