@@ -317,6 +317,13 @@ const routes = buildRouteMap({
               },
               hooksDir: { ...text, brief: "Folder with pre-task, post-task and health-check hooks", optional: true },
               poll: { ...text, brief: "Wait between polls of an empty queue (default 30s)", optional: true },
+              budget: {
+                kind: "parsed",
+                parse: usd,
+                brief: "Take no new task once today's recorded agent spend reaches this many USD (then exit 3)",
+                optional: true,
+                placeholder: "usd",
+              },
               json: { kind: "boolean", brief: "One JSON event per line", optional: true },
             },
           },
@@ -368,6 +375,22 @@ const routes = buildRouteMap({
       docs: {
         brief: "Worktrees that change the same files, and where merging them would conflict (exit 1 if so)",
       },
+    }),
+    cost: command({
+      loader: lazy(() => body("cost", "cost")),
+      parameters: {
+        flags: {
+          by: {
+            kind: "enum",
+            values: ["day", "run", "agent", "task"],
+            brief: "Group by day (default), run, agent or task",
+            optional: true,
+          },
+          since: { ...text, brief: "From: a duration back (7d, 12h), a day (2026-11-01) or today", optional: true },
+          json,
+        },
+      },
+      docs: { brief: "What the agents used and cost, as they reported it, per day, run, agent or task" },
     }),
     mcp: command({
       loader: lazy(() => body("mcp", "mcp")),
@@ -524,6 +547,14 @@ const routes = buildRouteMap({
 function shellName(input: string): string {
   if (!["bash", "zsh", "fish"].includes(input)) throw new SyntaxError(`expected bash, zsh or fish, found "${input}"`);
   return input;
+}
+
+function usd(input: string): number {
+  const n = Number(input);
+  if (!/^\d+(\.\d+)?$/.test(input.trim()) || !(n > 0)) {
+    throw new SyntaxError(`expected an amount in USD above 0, like 5 or 0.5, found "${input}"`);
+  }
+  return n;
 }
 
 function positiveInt(input: string): number {

@@ -49,6 +49,7 @@ export type {
   CommandDefinition,
   CommandSource,
   HeadlessPmConfig,
+  ModelPrices,
   Permissions,
   PermissionValue,
   ProjectConfig,

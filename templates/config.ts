@@ -21,6 +21,8 @@ agent:
   # timeout: 3600             # seconds, for headless runs
   # max_agents: 4             # at most this many agents live at once (working, waiting or idle);
                               # further launches wait in order, shown as queued in prj fleet
+  # prices:                   # USD per million tokens, for costs an agent does not report (prj cost)
+  #   gpt-5: { input: 1.25, output: 10, cache_read: 0.125 }
   # Headless runs (launch-agent with headless: true, prj agent run) have nobody to ask, so they get
   # their permissions up front. acceptEdits lets Claude Code edit files and run plain file commands
   # in its worktree without asking; --allowedTools adds the git commands a task ends with (add your
@@ -65,4 +67,5 @@ worktree:
 # agent_runner:
 #   max_attempts: 3
 #   on_hook_failure: release  # release | skip | stop (without a TTY)
+#   budget_usd: 20            # take no new task once today's recorded agent spend reaches this (USD)
 `;

@@ -37,9 +37,9 @@ import {
   transcriptUsage,
 } from "./usage.ts";
 
-/** The prices costs are computed with. */
-export function projectPrices(_project: Project): Record<string, ModelPrice> {
-  return { ...PRICES };
+/** The prices costs are computed with: the built-in table and `agent.prices` from config (which wins). */
+export function projectPrices(project: Project): Record<string, ModelPrice> {
+  return { ...PRICES, ...(project.config.agent.prices ?? {}) };
 }
 
 /** The task and runner agent a launch worked for (a run of `prj agent run` is command `agent-task`). */

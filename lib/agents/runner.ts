@@ -101,7 +101,7 @@ export interface AgentRunOptions {
   source?: TaskSource | undefined;
   /**
    * USD: take no new task once the project's recorded agent spend today (local time) reaches
-   * it (none: no limit). The task at hand is finished.
+   * it (default `agent_runner.budget_usd`; none: no limit). The task at hand is finished.
    */
   budgetUsd?: number | undefined;
 }
@@ -274,7 +274,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
     return await confirm(task.id, "after under_work");
   }
 
-  const budget = options.budgetUsd;
+  const budget = options.budgetUsd ?? config.budget_usd;
   let unknownCosts = 0;
   /** Whether today's recorded spend reached the budget (then said in one line). */
   const overBudget = (): boolean => {

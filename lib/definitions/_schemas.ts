@@ -105,6 +105,15 @@ const AgentConfigSchema = z.strictObject({
   }).default({}),
   timeout: Seconds.optional(),
   kind: z.enum(["claude", "codex", "gemini", "generic"]).default("claude"),
+  prices: z.record(
+    z.string(),
+    z.strictObject({
+      input: z.number().nonnegative(),
+      output: z.number().nonnegative(),
+      cache_read: z.number().nonnegative().optional(),
+      cache_write: z.number().nonnegative().optional(),
+    }),
+  ).optional(),
 });
 
 const WorktreeConfigSchema = z.strictObject({
@@ -135,6 +144,7 @@ const AgentRunnerSchema = z.strictObject({
   on_hook_failure: z.enum(["release", "skip", "stop"]).default("release"),
   health_check_minutes: z.number().positive().default(5),
   prompt: z.string().optional(),
+  budget_usd: z.number().positive().optional(),
 });
 
 /** Schema of {@link ProjectConfig}. */

@@ -157,6 +157,23 @@ export interface AgentConfig {
   timeout?: number | undefined;
   /** The agent kind: its command line, hooks, headless output, conversation ids and screen rules. */
   kind: "claude" | "codex" | "gemini" | "generic";
+  /**
+   * USD per million tokens, by model, for the costs an agent does not report (they add to prj's own
+   * table and win over it); a cache price left out makes a run that used the cache cost unknown.
+   */
+  prices?: Record<string, ModelPrices> | undefined;
+}
+
+/** The price of a model in USD per million tokens (`agent.prices`). */
+export interface ModelPrices {
+  /** Input tokens not read from a cache. */
+  input: number;
+  /** Output tokens, thinking included. */
+  output: number;
+  /** Input tokens read from a cache. */
+  cache_read?: number | undefined;
+  /** Input tokens written to a cache. */
+  cache_write?: number | undefined;
 }
 
 /** The `worktree:` section of config. */
@@ -205,6 +222,8 @@ export interface AgentRunnerConfig {
   health_check_minutes: number;
   /** The prompt for a task; `{{ task.title }}`, `{{ task.description }}`, `{{ task.id }}`, `{{ branch }}`, `{{ worktree }}`. */
   prompt?: string | undefined;
+  /** USD: the runner takes no new task once the project's recorded agent spend today (local time) reaches it. */
+  budget_usd?: number | undefined;
 }
 
 /** `.prj/config.yaml`, with defaults filled in. */
