@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadParser } from "./lazy_parser.ts";
 import { filesIn, fingerprint, readCache, writeCache } from "../util/cache.ts";
+import { definitionCache } from "./definition_cache.ts";
 import { TEMPLATE_FILES } from "../../templates/mod.ts";
 import { DefinitionError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
@@ -260,6 +261,15 @@ function stepCheck(
  * ```
  */
 export async function loadCommand(project: Project, name: string): Promise<CommandDefinition> {
+  const cache = definitionCache(project);
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const def = await loadFresh(project, name);
+  cache.set(name, def);
+  return def;
+}
+
+async function loadFresh(project: Project, name: string): Promise<CommandDefinition> {
   let resolved: Resolved;
   try {
     resolved = await resolve(project, name, false, []);
