@@ -1,4 +1,5 @@
 /** `prj agent run` and `prj agent status`. */
+import * as path from "node:path";
 import type { PrjContext } from "../cli.ts";
 import type { AgentEvent, HookDecision } from "../lib/agents/runner.ts";
 import type { Level } from "../lib/agents/tasks/source.ts";
@@ -79,7 +80,8 @@ export async function run(
       level: flags.level ?? "senior",
       singleTask: flags.singleTask ?? false,
       exitWhenEmpty: flags.exitWhenEmpty ?? false,
-      hooksDir: flags.hooksDir,
+      // Relative to where prj was started, not to the worktree a hook runs in.
+      hooksDir: flags.hooksDir ? path.resolve(flags.hooksDir) : undefined,
       budgetUsd: flags.budget,
       pollMs,
       signal: controller.signal,

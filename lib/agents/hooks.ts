@@ -40,6 +40,8 @@ export async function runHook(
   payload: Record<string, unknown>,
   options: {
     timeoutMs: number;
+    /** The project root (the sandbox protects its `.git`, `.prj`... and scans nothing else). */
+    project: string;
     cwd: string;
     env: Record<string, string>;
     onLine: (line: string) => void;
@@ -62,6 +64,7 @@ export async function runHook(
           run: { id: "", command: "agent" },
           step: { name: kind, index: 0, phase: "hook" },
           payload,
+          paths: { project: options.project, cwd: options.cwd },
           env: options.env,
           shared: {},
           history: [],

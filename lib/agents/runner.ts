@@ -243,6 +243,7 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
   async function hook(kind: HookKind, payload: Record<string, unknown>, cwd = project.root, log?: (l: string) => void) {
     return await runHook(options.hooksDir, kind, payload, {
       timeoutMs: config.hook_timeout * 1000,
+      project: project.root,
       cwd,
       env: { PRJ_AGENT_ID: agentId, PRJ_TASK_ID: String((payload.task as Task | null)?.id ?? "") },
       onLine: log ?? ((line) => emit(kind, "output", line)),
