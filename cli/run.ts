@@ -1,10 +1,8 @@
 /** `prj run`: plans or runs a command with a live line per step on a TTY, plain lines when piped. */
 import type { PrjContext } from "../cli.ts";
-import { PrjError } from "../lib/util/errors.ts";
 import type { RunEvent } from "../lib/run/session.ts";
 import { planJson, planRun, type RunPlan } from "../lib/run/plan.ts";
 import { duration, type Io, statusStyle, table } from "./io.ts";
-import { sandboxAvailable } from "../lib/run/kinds/module.ts";
 import { openProject } from "../lib/project/project.ts";
 import { loadCommand } from "../lib/definitions/loader.ts";
 import { parseArguments } from "../lib/definitions/arguments.ts";
@@ -133,35 +131,6 @@ function printPlan(io: Io, plan: RunPlan, source: string): void {
   io.out(table(rows));
 }
 
-/** Re-runs prj with the Worker permission API enabled when it is off, or refuses clearly. */
-async function ensureSandbox(): Promise<number | undefined> {
-  if (await sandboxAvailable()) return undefined;
-  const allGranted = (["read", "write", "net", "env", "run", "ffi", "sys"] as const)
-    .every((name) => Deno.permissions.querySync({ name }).state === "granted");
-  if (Deno.env.get("PRJ_REEXEC") === "1" || !allGranted || !Deno.mainModule) {
-    throw new PrjError(
-      "Sandboxed steps need Deno's Worker permissions (--unstable-worker-options), which this process lacks",
-      {
-        hint:
-          "run prj with `deno run -A --unstable-worker-options ...`, through `deno task`, or as the compiled binary",
-      },
-    );
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", Deno.mainModule, ...Deno.args],
-    env: { PRJ_REEXEC: "1" },
-    stdin: "inherit",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  // The child gets Ctrl-C from the terminal itself; this process only waits for it.
-  const ignore = () => {};
-  Deno.addSignalListener("SIGINT", ignore);
-  const status = await child.status;
-  Deno.removeSignalListener("SIGINT", ignore);
-  return status.code;
-}
-
 /** `prj run <command> key=value... [--dry-run] [--json] [--model m]`. */
 export async function runCli(
   this: PrjContext,
@@ -179,13 +148,6 @@ export async function runCli(
       return io.json({ ...planJson(plan), dryRun: true });
     }
     return printPlan(io, plan, def.source.file);
-  }
-  if (plan.steps.some((s) => s.kind === "module")) {
-    const code = await ensureSandbox();
-    if (code !== undefined) {
-      this.exit.code = code;
-      return;
-    }
   }
   const controller = new AbortController();
   let interrupts = 0;

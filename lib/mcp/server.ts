@@ -12,7 +12,6 @@ import { parseArguments } from "../definitions/arguments.ts";
 import { runCommand } from "../run/executor.ts";
 import { planJson, planRun } from "../run/plan.ts";
 import { findRun, findStep, runLogText } from "../run/history.ts";
-import { sandboxAvailable } from "../run/kinds/module.ts";
 import { openStore } from "../state/store.ts";
 import { listRuns } from "../state/runs.ts";
 import { listSteps } from "../state/steps.ts";
@@ -147,11 +146,6 @@ export function createMcpServer(project: Project): McpServer {
         return text({ dryRun: true, ...planJson(plan) });
       }
       const plan = planRun(project, def, values);
-      if (plan.steps.some((s) => s.kind === "module") && !(await sandboxAvailable())) {
-        throw new PrjError("This prj process cannot sandbox steps (no --unstable-worker-options)", {
-          hint: "start `prj mcp` through `deno task`, the compiled binary, or with --unstable-worker-options",
-        });
-      }
       const token = extra._meta?.progressToken;
       const total = plan.steps.filter((s) => s.phase !== "cleanup").length;
       let done = 0;

@@ -30,14 +30,6 @@ export class StepStopped extends Error {
   }
 }
 
-/**
- * Whether this process can sandbox steps. Always true: each step runs in a `deno run` process
- * of its own, which needs no unstable option in prj's process.
- */
-export function workerPermissionsAvailable(): boolean {
-  return true;
-}
-
 /** The V8 heap limit of a step's process, in MB, unless the caller sets one. */
 export const DEFAULT_HEAP_MB = 1024;
 

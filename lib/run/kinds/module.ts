@@ -1,7 +1,7 @@
 /**
  * The `module` step kind: a user's step module, run in the sandbox with only its grant.
  * This is the run pipeline's one door to lib/sandbox/: the grant, its description for
- * plans and logs, whether this process can sandbox at all, and the run itself.
+ * plans and logs, and the run itself.
  */
 import * as path from "node:path";
 import type { Project } from "../../project/project.ts";
@@ -19,11 +19,6 @@ import { Stopped } from "../stop.ts";
  */
 function sandbox(): Promise<typeof import("../../sandbox/sandbox.ts")> {
   return importLazy<typeof import("../../sandbox/sandbox.ts")>("../../sandbox/sandbox.ts", import.meta.url);
-}
-
-/** Whether this Deno process can run sandboxed steps (see the sandbox). */
-export async function sandboxAvailable(): Promise<boolean> {
-  return (await sandbox()).workerPermissionsAvailable();
 }
 
 /**
