@@ -4,7 +4,7 @@ import { type FleetRow, notifyChanges, sampleFleet, stateLabel } from "../lib/ag
 import { attachTo } from "./session.ts";
 import { type QueuedAgent, queuedAgents } from "../lib/agents/slots.ts";
 import { importLazy } from "../lib/util/lazy.ts";
-import { ago, type Io, table } from "./io.ts";
+import { ago, fitWidth, type Io, table } from "./io.ts";
 import { now } from "../lib/util/time.ts";
 import { openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
@@ -14,8 +14,12 @@ import { fleetOverlaps } from "../lib/workspace/conflict_watch.ts";
 import { aheadBehind, changedPaths } from "../lib/workspace/git.ts";
 import { baseBranch } from "../lib/workspace/worktrees/names.ts";
 import { isDirectory } from "../lib/util/fs.ts";
+import { listWorktreeRecords } from "../lib/state/worktrees.ts";
+import { portFor } from "../lib/workspace/ports.ts";
 import { overlapLabel, type WorktreeOverlap } from "../lib/workspace/conflicts.ts";
 import { formatUsd } from "../lib/agents/cost.ts";
+import { listSessions, type SessionInfo } from "../lib/workspace/sessions.ts";
+import { TMUX_HINT } from "../lib/workspace/tmux.ts";
 
 function stateStyle(row: FleetRow): "green" | "yellow" | "gray" | "red" | "cyan" {
   switch (row.state) {
@@ -42,12 +46,67 @@ function overlapCell(io: Io, r: Row): string {
 }
 
 /** A launch waiting for a slot under agent.max_agents, as `--json` shows it (position 1 starts next). */
-function queuedJson(q: QueuedAgent) {
-  return { ...q, stateLabel: `queued (${q.position})` };
+function queuedJson(q: QueuedAgent, row: number) {
+  return { row, ...q, stateLabel: `queued (${q.position})` };
 }
 
-function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
-  if (rows.length === 0 && queued.length === 0) {
+/** A prj session with no agent in it (`prj worktree create --session`): a shell to attach to. */
+interface SessionRow {
+  session: SessionInfo;
+  branch: string | null;
+  changedFiles: number | null;
+  ahead: number | null;
+  behind: number | null;
+  port: number | null;
+  overlaps: WorktreeOverlap[];
+}
+
+/** What a snapshot shows, in row order: agents, sessions without one, launches waiting for a slot. */
+interface Snapshot {
+  rows: Row[];
+  sessions: SessionRow[];
+  queued: QueuedAgent[];
+  notified: unknown[];
+  /** Set when tmux could not be started: agents in sessions cannot be seen. */
+  tmuxMissing: boolean;
+}
+
+/** The session of each numbered row (`--attach 2`, keys 1-9), in the order the table numbers them. */
+function rowSessions(snap: Snapshot): (string | null)[] {
+  return [
+    ...snap.rows.map((r) => r.session),
+    ...snap.sessions.map((s) => s.session.name),
+    ...snap.queued.map(() => null),
+  ];
+}
+
+/** `--json`: every row with the number `--attach` takes. */
+function snapshotJson(snap: Snapshot) {
+  let row = 0;
+  return [
+    ...snap.rows.map((r) => ({ row: ++row, ...r, stateLabel: stateLabel(r) })),
+    ...snap.sessions.map((s) => ({
+      row: ++row,
+      kind: "session",
+      worktree: s.session.worktree,
+      worktreePath: s.session.path,
+      branch: s.branch,
+      session: s.session.name,
+      agent: null,
+      state: "no agent",
+      stateLabel: "no agent",
+      since: s.session.created,
+      changedFiles: s.changedFiles,
+      ahead: s.ahead,
+      behind: s.behind,
+      port: s.port,
+    })),
+    ...snap.queued.map((q) => queuedJson(q, ++row)),
+  ];
+}
+
+function render(io: Io, rows: Row[], queued: QueuedAgent[] = [], sessions: SessionRow[] = []): string {
+  if (rows.length === 0 && queued.length === 0 && sessions.length === 0) {
     return "no agents; start one with `prj run feature-branch feature_name=<name>`";
   }
   return table([
@@ -83,9 +142,25 @@ function render(io: Io, rows: Row[], queued: QueuedAgent[] = []): string {
       r.port === null ? "-" : String(r.port),
       (r.lastLine ?? "").slice(0, 60),
     ]),
+    // prj's sessions with no agent (a worktree made with --session): a shell, ready to attach.
+    ...sessions.map((s, i) => [
+      String(rows.length + i + 1),
+      s.session.worktree,
+      s.branch ?? "-",
+      s.session.name,
+      "-",
+      io.paint("gray", "no agent"),
+      ago(s.session.created),
+      s.changedFiles === null ? "-" : String(s.changedFiles),
+      s.ahead === null ? "-" : `+${s.ahead}/-${s.behind}`,
+      overlapCell(io, { overlaps: s.overlaps } as Row),
+      "-",
+      s.port === null ? "-" : String(s.port),
+      "",
+    ]),
     // Launches waiting for a slot (agent.max_agents), in the order they start.
     ...queued.map((q, i) => [
-      String(rows.length + i + 1),
+      String(rows.length + sessions.length + i + 1),
       q.worktree ?? q.worktreePath,
       q.branch ?? "-",
       q.session ?? (q.headless ? "(headless)" : "-"),
@@ -113,7 +188,7 @@ export async function fleet(
   const idleAfterMs = project.config.fleet.idle_after * 1000;
   const intervalMs = parseDuration(flags.interval ?? "2s", "--interval");
   try {
-    const snapshot = async () => {
+    const snapshot = async (): Promise<Snapshot> => {
       // The conflict scan runs beside the sampling and reads each worktree's git state once:
       // changed files and ahead/behind come from it, with the other worktrees it overlaps.
       const [{ rows, changes }, git] = await Promise.all([
@@ -124,7 +199,32 @@ export async function fleet(
         }),
       ]);
       const notified = [...await notifyChanges(project, store, changes), ...git.notified];
+      // prj's sessions with no agent in them, and whether tmux can be asked at all.
+      let tmuxMissing = false;
+      const live = await listSessions(project).catch((error) => {
+        if (!(error instanceof PrjError)) throw error;
+        tmuxMissing = /is not installed/.test(error.message);
+        return [] as SessionInfo[];
+      });
+      const withAgent = new Set(rows.flatMap((r) => [r.session, r.worktreePath]));
+      const records = new Map(listWorktreeRecords(store).map((w) => [w.path, w]));
+      const sessions = live.filter((x) => x.worktreeExists && !withAgent.has(x.name) && !withAgent.has(x.path))
+        .map((x): SessionRow => {
+          const w = git.worktrees.get(x.path);
+          const record = records.get(x.path);
+          return {
+            session: x,
+            branch: record?.branch ?? null,
+            changedFiles: w ? w.uncommitted.length : null,
+            ahead: w?.ahead ?? null,
+            behind: w?.behind ?? null,
+            port: record ? portFor(project, record.port_slot) : null,
+            overlaps: git.byPath.get(x.path) ?? [],
+          };
+        });
       return {
+        tmuxMissing: tmuxMissing || rows.some((r) => r.unseen !== undefined),
+        sessions,
         queued: queuedAgents(store),
         rows: await Promise.all(rows.map(async (r): Promise<Row> => {
           const overlaps = git.byPath.get(r.worktreePath) ?? [];
@@ -149,36 +249,44 @@ export async function fleet(
       };
     };
     if (flags.attach !== undefined) {
-      const { rows } = await snapshot();
+      const snap = await snapshot();
       const n = Number(flags.attach);
-      const row = Number.isInteger(n) && n >= 1
-        ? rows[n - 1]
-        : rows.find((r) => r.worktree === flags.attach || r.session === flags.attach);
-      if (!row?.session) {
-        throw new UsageError(`No agent "${flags.attach}" with a session in the fleet`, {
-          hint: "see `prj fleet` for row numbers",
+      const session = Number.isInteger(n) && n >= 1
+        ? rowSessions(snap)[n - 1]
+        : [...snap.rows, ...snap.sessions.map((x) => ({ worktree: x.session.worktree, session: x.session.name }))]
+          .find((r) => r.worktree === flags.attach || r.session === flags.attach)?.session;
+      if (!session) {
+        throw new UsageError(`No row "${flags.attach}" with a session in the fleet`, {
+          hint: "see `prj fleet` for the row numbers (`prj fleet --json` has them as `row`)",
         });
       }
-      return await attachTo(this, row.session);
+      return await attachTo(this, session);
     }
-    if (!flags.watch) {
-      const { rows, queued } = await snapshot();
-      if (flags.json) {
-        return io.json([...rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })), ...queued.map(queuedJson)]);
+    const tmuxNote = (snap: Snapshot) => {
+      if (snap.tmuxMissing) {
+        io.err(
+          `${io.paint("yellow", "note:")} tmux is not installed (or not on PATH): agents in sessions cannot be seen; ` +
+            TMUX_HINT,
+        );
       }
-      return io.out(render(io, rows, queued));
+    };
+    if (!flags.watch) {
+      const snap = await snapshot();
+      tmuxNote(snap);
+      if (flags.json) return io.json(snapshotJson(snap));
+      return io.out(render(io, snap.rows, snap.queued, snap.sessions));
     }
     // --watch: refresh in place on a TTY (keys: 1-9 attach, q quit); plain snapshots when piped.
     const controller = new AbortController();
     const stop = () => controller.abort();
     Deno.addSignalListener("SIGINT", stop);
     let selected: string | undefined;
-    let rows: Row[] = [];
+    let targets: (string | null)[] = [];
     const keys = io.interactive && io.tty
       ? readKeys(controller.signal, (key) => {
         if (key === "q" || key === "\u0003") controller.abort();
-        else if (/^[1-9]$/.test(key) && rows[Number(key) - 1]?.session) {
-          selected = rows[Number(key) - 1]!.session!;
+        else if (/^[1-9]$/.test(key) && targets[Number(key) - 1]) {
+          selected = targets[Number(key) - 1]!;
           controller.abort();
         }
       })
@@ -186,24 +294,37 @@ export async function fleet(
     try {
       while (!controller.signal.aborted) {
         const snap = await snapshot();
-        rows = snap.rows;
+        targets = rowSessions(snap);
         const time = now();
         const stamp = time.slice(11, 19);
         if (flags.json) {
-          io.out(
-            JSON.stringify({
-              time,
-              agents: [...rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })), ...snap.queued.map(queuedJson)],
-            }),
-          );
+          io.out(JSON.stringify({ time, agents: snapshotJson(snap) }));
         } else if (io.tty) {
           io.raw("\x1b[H\x1b[2J");
-          io.out(`${io.paint("bold", "prj fleet")} ${stamp}  (1-9 attach, q quit)`);
-          io.out(render(io, rows, snap.queued));
+          // Cut to the terminal's width: a wrapped line would break the refresh in place.
+          const columns = (() => {
+            try {
+              return Deno.consoleSize().columns;
+            } catch {
+              return 80;
+            }
+          })();
+          const note = snap.tmuxMissing
+            ? "\nnote: tmux is not installed (or not on PATH): sessions cannot be seen"
+            : "";
+          io.out(
+            fitWidth(
+              `${io.paint("bold", "prj fleet")} ${stamp}  (1-9 attach, q quit)\n${
+                render(io, snap.rows, snap.queued, snap.sessions)
+              }${note}`,
+              columns,
+            ),
+          );
           if (snap.notified.length > 0) io.raw("\x07");
         } else {
+          tmuxNote(snap);
           io.out(`-- ${stamp}`);
-          io.out(render(io, rows, snap.queued));
+          io.out(render(io, snap.rows, snap.queued, snap.sessions));
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, intervalMs);

@@ -113,3 +113,26 @@ export function statusStyle(status: string): Style {
       return "red";
   }
 }
+
+/**
+ * Cuts each line of text to `columns` visible characters (colour codes kept, a reset added where a
+ * line is cut), so a refreshing screen never wraps in a narrow terminal.
+ */
+export function fitWidth(text: string, columns: number): string {
+  return text.split("\n").map((line) => {
+    if (stripLength(line) <= columns) return line;
+    let out = "";
+    let visible = 0;
+    // deno-lint-ignore no-control-regex
+    for (const part of line.split(/(\x1b\[[0-9;]*m)/)) {
+      if (part.startsWith("\x1b[")) out += part;
+      else {
+        const room = columns - 1 - visible;
+        if (room <= 0) continue;
+        out += part.slice(0, room);
+        visible += Math.min(part.length, room);
+      }
+    }
+    return out + "…" + (line.includes("\x1b[") ? "\x1b[0m" : "");
+  }).join("\n");
+}

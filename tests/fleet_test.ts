@@ -138,5 +138,5 @@ Deno.test("prj fleet --watch prints repeated snapshots when piped", async () => 
   assert.match(out, /no agents; start one with/);
   const r = await prj(repo, ["fleet", "--attach", "3"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /No agent "3" with a session in the fleet/);
+  assert.match(r.stderr, /No row "3" with a session in the fleet/);
 });

@@ -79,6 +79,8 @@ export interface FleetRow {
   runId: string | null;
   /** What it used and cost so far, as recorded (null before anything is recorded; see `prj cost`). */
   cost: LaunchCost | null;
+  /** Why its state could not be read this time (`tmux not found`): `state` is the last one recorded. */
+  unseen?: string | undefined;
 }
 
 /** A state change seen while sampling. */
@@ -92,7 +94,8 @@ export interface StateChange {
 }
 
 /** The label of a state: `exited (0)` for exits. */
-export function stateLabel(row: Pick<FleetRow, "state" | "exitCode">): string {
+export function stateLabel(row: Pick<FleetRow, "state" | "exitCode"> & { unseen?: string | undefined }): string {
+  if (row.unseen) return `unknown (${row.unseen})`;
   return row.state === "exited" ? `exited (${row.exitCode ?? "?"})` : row.state;
 }
 
@@ -150,9 +153,10 @@ async function liveSessions(): Promise<Set<string> | undefined> {
   }
 }
 
-function lastLineOf(text: string): string | null {
+/** The last non-empty line of a screen, or with `skip`, the one that many lines above it. */
+function lastLineOf(text: string, skip = 0): string | null {
   const lines = text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
-  return lines.at(-1)?.slice(0, 200) ?? null;
+  return lines.at(-1 - skip)?.slice(0, 200) ?? null;
 }
 
 /**
@@ -216,7 +220,9 @@ export async function sampleFleet(
       const present = !!l.session && !!sessions?.has(l.session) && worktreeExists;
       const pane = present ? panes.get(l.session!) : undefined;
       const screen = pane?.screen ?? "";
-      if (pane) lastLine = lastLineOf(screen);
+      // Once the agent has exited, the pane ends with the shell's prompt: its output is the line above.
+      const ended = readExitFile(l.exit_file) !== undefined || pane?.dead === true;
+      if (pane) lastLine = ended ? (l.state === "exited" ? l.last_line : lastLineOf(screen, 1)) : lastLineOf(screen);
       const process = present ? launchProcess(store, l) : "ended";
       const exitCode = readExitFile(l.exit_file) ?? l.exit_code ?? (pane?.dead ? pane.deadStatus : null);
       seen = {
@@ -237,7 +243,15 @@ export async function sampleFleet(
         now: t,
       };
     }
-    const read = classify(seen, kind.pane, idleAfterMs);
+    // Without tmux nothing can be seen of an agent in a session: it keeps its last state, marked unknown.
+    const unseen = !l.headless && !!l.session && sessions === undefined ? "tmux not found" : undefined;
+    const read = unseen
+      ? {
+        state: l.state as FleetRow["state"],
+        source: l.state_source as FleetRow["stateSource"],
+        exitCode: l.exit_code,
+      }
+      : classify(seen, kind.pane, idleAfterMs);
     const exitCode = read.state === "exited" ? read.exitCode ?? l.exit_code : null;
     let since = l.state_since;
     let changed = false;
@@ -293,6 +307,7 @@ export async function sampleFleet(
       result: l.result ? JSON.parse(l.result) : null,
       runId: l.run_id,
       cost: null,
+      ...(unseen ? { unseen } : {}),
     };
     if (changed) changes.push({ row, from: l.state, to: stateLabel(row) });
     return row;
