@@ -21,7 +21,7 @@ export interface PlannedStep {
   phase: Phase;
   /** Its name. */
   name: string;
-  /** `builtin` (in-process), `module` (sandboxed Worker) or `program` (outside the sandbox). */
+  /** `builtin` (in-process), `module` (a sandboxed process of its own) or `program` (outside the sandbox). */
   kind: StepKind;
   /** The built-in name, the module path, or the argv / shell line. */
   target: string;
