@@ -312,10 +312,7 @@ export async function planSandbox(
   const readRoots = read === true ? [] : [...(read || []), moduleDir];
   const writeRoots = write === true ? [] : write || [];
   // With read: true only writable folders matter; with write: true the project's links still do.
-  // A grant of everything has no outside for a link to lead to: nothing to scan (a hook's grant).
-  const scan = read === true && write === true
-    ? { links: [], hardLinks: [], gitEntries: [] }
-    : await scanLinks(read === true ? writeRoots : readRoots, write === true ? [project] : writeRoots);
+  const scan = await scanLinks(read === true ? writeRoots : readRoots, write === true ? [project] : writeRoots);
   const protectedWrite = protectedPaths(
     { project, worktree: where.worktree ? canonical(where.worktree) : undefined },
     await hooksPath,
