@@ -12,10 +12,12 @@ import {
   buildRouteMap,
   type Command,
   type CommandContext,
+  ExitCode,
   proposeCompletions,
   run,
-} from "@stricli/core";
+} from "npm:@stricli/core@1.3.0";
 import { PrjError } from "./lib/util/errors.ts";
+import { importLazy } from "./lib/util/lazy.ts";
 import { VERSION } from "./lib/util/version.ts";
 import { type Io, processIo } from "./cli/io.ts";
 
@@ -57,7 +59,7 @@ function lazy(load: () => Promise<Fn>): () => Promise<Fn> {
  * (yaml, zod, sqlite...) before `prj --help` could answer. `deno task compile` includes cli/.
  */
 async function body(file: string, name: string): Promise<Fn> {
-  const mod = await import(new URL(`./cli/${file}.ts`, import.meta.url).href);
+  const mod = await importLazy<Record<string, unknown>>(`./cli/${file}.ts`, import.meta.url);
   return mod[name] as Fn;
 }
 
@@ -75,23 +77,33 @@ const json = { kind: "boolean", brief: "Print JSON for scripts", optional: true 
 const yes = { kind: "boolean", brief: "Do not ask for confirmation", optional: true } as const;
 const dryRun = { kind: "boolean", brief: "Show what would be done, change nothing", optional: true } as const;
 
+/** Proposes names for shell completion; cli/complete.ts loads only when a shell asks. */
+function complete(kind: "commands" | "worktrees" | "sessions"): (partial: string) => Promise<string[]> {
+  return async (partial) => {
+    const names = await importLazy<typeof import("./cli/complete.ts")>("./cli/complete.ts", import.meta.url);
+    return names[kind](partial);
+  };
+}
+
 const commandName = {
   ...text,
   brief: "Command name",
   placeholder: "command",
-  proposeCompletions: async () => {
-    const { openProject } = await import(
-      new URL("./lib/project/project.ts", import.meta.url).href
-    ) as typeof import("./lib/project/project.ts");
-    const { commandNames } = await import(
-      new URL("./lib/definitions/loader.ts", import.meta.url).href
-    ) as typeof import("./lib/definitions/loader.ts");
-    try {
-      return commandNames(await openProject());
-    } catch {
-      return [];
-    }
-  },
+  proposeCompletions: complete("commands"),
+};
+/** An existing worktree, by name (completed from prj's records). */
+const worktreeName = {
+  ...text,
+  brief: "Worktree name",
+  placeholder: "name",
+  proposeCompletions: complete("worktrees"),
+};
+/** An existing session, by name or unique prefix (completed from tmux). */
+const sessionName = {
+  ...text,
+  brief: "Session name or unique prefix",
+  placeholder: "name",
+  proposeCompletions: complete("sessions"),
 };
 
 const routes = buildRouteMap({
@@ -119,6 +131,17 @@ const routes = buildRouteMap({
       parameters: { flags: { json }, positional: { kind: "tuple", parameters: [commandName] } },
       docs: { brief: "Show a command's definition after extends" },
     }),
+    migrate: command({
+      loader: lazy(() => body("migrate", "migrate")),
+      parameters: {
+        flags: { dryRun: { ...dryRun, brief: "Show what would change; write nothing" }, yes, json },
+        positional: {
+          kind: "array",
+          parameter: { ...commandName, brief: "Only these commands (default: every one)", placeholder: "command" },
+        },
+      },
+      docs: { brief: "Rewrite command files of the original PruneJuice (script:, args:...) in today's form" },
+    }),
     run: command({
       loader: lazy(() => body("run", "runCli")),
       parameters: {
@@ -132,7 +155,7 @@ const routes = buildRouteMap({
           parameter: {
             ...commandName,
             brief: "The command, then its key=value arguments",
-            placeholder: "command key=value",
+            placeholder: "command",
           },
           minimum: 1,
         },
@@ -151,14 +174,20 @@ const routes = buildRouteMap({
       loader: lazy(() => body("history", "history")),
       parameters: {
         flags: {
-          limit: { kind: "parsed", parse: positiveInt, brief: "How many runs (default 20)", optional: true },
+          limit: {
+            kind: "parsed",
+            parse: positiveInt,
+            brief: "How many runs (default 20)",
+            optional: true,
+            placeholder: "n",
+          },
           status: {
             kind: "enum",
             values: ["running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"],
             brief: "Only runs with this status",
             optional: true,
           },
-          command: { ...text, brief: "Only runs of this command", optional: true },
+          command: { ...text, brief: "Only runs of this command", optional: true, placeholder: "command" },
           json,
         },
       },
@@ -210,9 +239,14 @@ const routes = buildRouteMap({
           loader: lazy(() => body("task", "add")),
           parameters: {
             flags: {
-              description: { ...text, brief: "What to do", optional: true },
-              file: { ...text, brief: "Read the description from a file", optional: true },
-              role: { ...text, brief: "The role that should take it (default: any)", optional: true },
+              description: { ...text, brief: "What to do", optional: true, placeholder: "text" },
+              file: { ...text, brief: "Read the description from a file", optional: true, placeholder: "file" },
+              role: {
+                ...text,
+                brief: "The role that should take it (default: any)",
+                optional: true,
+                placeholder: "role",
+              },
               difficulty: {
                 kind: "enum",
                 values: ["junior", "senior", "principal"],
@@ -225,7 +259,12 @@ const routes = buildRouteMap({
                 brief: "minor or major (default minor)",
                 optional: true,
               },
-              branch: { ...text, brief: "Branch to work on (default: task-<id>-<title>)", optional: true },
+              branch: {
+                ...text,
+                brief: "Branch to work on (default: task-<id>-<title>)",
+                optional: true,
+                placeholder: "branch",
+              },
               json,
             },
             positional: { kind: "tuple", parameters: [{ ...text, brief: "Task title", placeholder: "title" }] },
@@ -234,7 +273,12 @@ const routes = buildRouteMap({
         }),
         list: command({
           loader: lazy(() => body("task", "list")),
-          parameters: { flags: { status: { ...text, brief: "Only tasks with this status", optional: true }, json } },
+          parameters: {
+            flags: {
+              status: { ...text, brief: "Only tasks with this status", optional: true, placeholder: "status" },
+              json,
+            },
+          },
           docs: { brief: "List tasks" },
         }),
         show: command({
@@ -248,7 +292,7 @@ const routes = buildRouteMap({
         comment: command({
           loader: lazy(() => body("task", "comment")),
           parameters: {
-            flags: { as: { ...text, brief: "Who comments (default: prj)", optional: true } },
+            flags: { as: { ...text, brief: "Who comments (default: prj)", optional: true, placeholder: "agent" } },
             positional: {
               kind: "tuple",
               parameters: [{ ...text, brief: "Task id", placeholder: "id" }, {
@@ -264,7 +308,12 @@ const routes = buildRouteMap({
           loader: lazy(() => body("task", "setStatus")),
           parameters: {
             flags: {
-              as: { ...text, brief: "Headless PM: the agent making the change (default: the holder)", optional: true },
+              as: {
+                ...text,
+                brief: "Headless PM: the agent making the change (default: the holder)",
+                optional: true,
+                placeholder: "agent",
+              },
             },
             positional: {
               kind: "tuple",
@@ -281,11 +330,17 @@ const routes = buildRouteMap({
           loader: lazy(() => body("task", "release")),
           parameters: {
             flags: {
-              as: { ...text, brief: "Headless PM: the agent making the change (default: the holder)", optional: true },
+              as: {
+                ...text,
+                brief: "Headless PM: the agent making the change (default: the holder)",
+                optional: true,
+                placeholder: "agent",
+              },
               to: {
                 ...text,
                 brief: "The status it goes back to (default: the one it was taken at, else created)",
                 optional: true,
+                placeholder: "status",
               },
             },
             positional: { kind: "tuple", parameters: [{ ...text, brief: "Task id", placeholder: "id" }] },
@@ -315,8 +370,18 @@ const routes = buildRouteMap({
                 brief: "Stop when there is no task instead of polling",
                 optional: true,
               },
-              hooksDir: { ...text, brief: "Folder with pre-task, post-task and health-check hooks", optional: true },
-              poll: { ...text, brief: "Wait between polls of an empty queue (default 30s)", optional: true },
+              hooksDir: {
+                ...text,
+                brief: "Folder with pre-task, post-task and health-check hooks",
+                optional: true,
+                placeholder: "dir",
+              },
+              poll: {
+                ...text,
+                brief: "Wait between polls of an empty queue (default 30s)",
+                optional: true,
+                placeholder: "30s",
+              },
               budget: {
                 kind: "parsed",
                 parse: usd,
@@ -334,7 +399,7 @@ const routes = buildRouteMap({
           parameters: {
             positional: {
               kind: "tuple",
-              parameters: [{ ...text, brief: "The worktree the agent worked in", placeholder: "worktree" }],
+              parameters: [{ ...worktreeName, brief: "The worktree the agent worked in", placeholder: "worktree" }],
             },
           },
           docs: { brief: "Restart an agent in its session with its conversation (after a reboot or a killed tmux)" },
@@ -357,8 +422,13 @@ const routes = buildRouteMap({
             optional: true,
           },
           json,
-          interval: { ...text, brief: "Refresh interval for --watch (default 2s)", optional: true },
-          attach: { ...text, brief: "Attach to the agent in this row number, worktree or session", optional: true },
+          interval: { ...text, brief: "Refresh interval for --watch (default 2s)", optional: true, placeholder: "2s" },
+          attach: {
+            ...text,
+            brief: "Attach to the agent in this row number, worktree or session",
+            optional: true,
+            placeholder: "row",
+          },
         },
       },
       docs: { brief: "Every agent at a glance: state (working, waiting for input, idle, exited, gone), branch, port" },
@@ -369,7 +439,12 @@ const routes = buildRouteMap({
         flags: { json },
         positional: {
           kind: "tuple",
-          parameters: [{ ...text, brief: "Only this worktree's overlaps", placeholder: "worktree", optional: true }],
+          parameters: [{
+            ...worktreeName,
+            brief: "Only this worktree's overlaps",
+            placeholder: "worktree",
+            optional: true,
+          }],
         },
       },
       docs: {
@@ -403,9 +478,24 @@ const routes = buildRouteMap({
           loader: lazy(() => body("worktree", "create")),
           parameters: {
             flags: {
-              from: { ...text, brief: "Base branch or commit (default: the repo's default branch)", optional: true },
-              branch: { ...text, brief: "Branch name (an existing branch is checked out)", optional: true },
-              noCopy: { kind: "boolean", brief: "Do not copy .worktreeinclude / config files", optional: true },
+              from: {
+                ...text,
+                brief: "Base branch or commit (default: the repo's default branch)",
+                optional: true,
+                placeholder: "base",
+              },
+              branch: {
+                ...text,
+                brief: "Branch name (an existing branch is checked out)",
+                optional: true,
+                placeholder: "branch",
+              },
+              noCopy: {
+                kind: "boolean",
+                brief: "Do not copy .worktreeinclude / config files",
+                optional: true,
+                withNegated: false,
+              },
               session: { kind: "boolean", brief: "Also start a tmux session there", optional: true },
               dryRun,
               json,
@@ -423,7 +513,7 @@ const routes = buildRouteMap({
           loader: lazy(() => body("worktree", "status")),
           parameters: {
             flags: { json },
-            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+            positional: { kind: "tuple", parameters: [worktreeName] },
           },
           docs: { brief: "Show one worktree" },
         }),
@@ -435,7 +525,7 @@ const routes = buildRouteMap({
               keepBranch: { kind: "boolean", brief: "Keep the branch", optional: true },
               json,
             },
-            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+            positional: { kind: "tuple", parameters: [worktreeName] },
           },
           docs: { brief: "Remove a worktree, its sessions and its branch" },
         }),
@@ -463,11 +553,7 @@ const routes = buildRouteMap({
             },
             positional: {
               kind: "array",
-              parameter: {
-                ...text,
-                brief: "Worktree name (with --queue: any number, in merge order)",
-                placeholder: "name",
-              },
+              parameter: { ...worktreeName, brief: "Worktree name (with --queue: any number, in merge order)" },
             },
           },
           docs: { brief: "Merge a worktree's branch into its base, or the finished ones in a queue" },
@@ -476,7 +562,7 @@ const routes = buildRouteMap({
           loader: lazy(() => body("worktree", "diff")),
           parameters: {
             flags: { stat: { kind: "boolean", brief: "Only the summary", optional: true } },
-            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "name" }] },
+            positional: { kind: "tuple", parameters: [worktreeName] },
           },
           docs: { brief: "Show what a worktree changed against its base" },
         }),
@@ -489,11 +575,11 @@ const routes = buildRouteMap({
           loader: lazy(() => body("session", "create")),
           parameters: {
             flags: {
-              task: { ...text, brief: "Task label for the session name", optional: true },
+              task: { ...text, brief: "Task label for the session name", optional: true, placeholder: "task" },
               attach: { kind: "boolean", brief: "Attach after creating", optional: true },
               json,
             },
-            positional: { kind: "tuple", parameters: [{ ...text, brief: "Worktree name", placeholder: "worktree" }] },
+            positional: { kind: "tuple", parameters: [{ ...worktreeName, placeholder: "worktree" }] },
           },
           docs: { brief: "Start a detached tmux session in a worktree" },
         }),
@@ -513,7 +599,7 @@ const routes = buildRouteMap({
           parameters: {
             positional: {
               kind: "tuple",
-              parameters: [{ ...text, brief: "Session name or unique prefix", placeholder: "name" }],
+              parameters: [sessionName],
             },
           },
           docs: { brief: "Attach to a session" },
@@ -524,7 +610,7 @@ const routes = buildRouteMap({
             flags: { yes },
             positional: {
               kind: "tuple",
-              parameters: [{ ...text, brief: "Session name or unique prefix", placeholder: "name" }],
+              parameters: [sessionName],
             },
           },
           docs: { brief: "Kill a session (asks first on a TTY)" },
@@ -585,9 +671,12 @@ export function application(): Application<PrjContext> {
 export async function main(args: readonly string[], io?: Io): Promise<number> {
   io ??= await processIo();
   const exit: { code: number | undefined } = { code: undefined };
+  // The parser's own messages are held until it is known whether they are a usage mistake (said
+  // again in prj's voice) or a bug (printed as they are, with the stack).
+  const parserErrors: string[] = [];
   const proc = {
     stdout: { write: (s: string) => io.raw(s) },
-    stderr: { write: (s: string) => io.err(s.endsWith("\n") ? s.slice(0, -1) : s) },
+    stderr: { write: (s: string) => void parserErrors.push(s) },
     env: { STRICLI_SKIP_VERSION_CHECK: "1", ...(io.tty ? {} : { STRICLI_NO_COLOR: "1" }) },
     exitCode: null as number | string | null,
   };
@@ -598,10 +687,32 @@ export async function main(args: readonly string[], io?: Io): Promise<number> {
     return 0;
   }
   await run(application(), args, context);
-  if (exit.code !== undefined) return exit.code;
   const code = Number(proc.exitCode ?? 0);
-  // stricli's own parse errors (unknown command, flag, or bad value) are usage errors.
-  return code < 0 ? 2 : code;
+  if (exit.code === undefined && (code === ExitCode.InvalidArgument || code === ExitCode.UnknownCommand)) {
+    // An unknown command or flag, a missing or bad value: one line and the help to read; exit 2.
+    const { usageMessage, helpFor } = await importLazy<typeof import("./cli/usage.ts")>(
+      "./cli/usage.ts",
+      import.meta.url,
+    );
+    io.err(`${io.paint("red", "error:")} ${usageMessage(parserErrors.join(""), args)}`);
+    io.err(`${io.paint("gray", "hint:")} ${helpFor(args, isRoute)}`);
+    return 2;
+  }
+  for (const text of parserErrors) io.err(text.endsWith("\n") ? text.slice(0, -1) : text);
+  if (exit.code !== undefined) return exit.code;
+  // Any other failure of the parser's own (a command that did not load or threw) is a bug: 1.
+  return code < 0 ? 1 : code;
+}
+
+/** Whether words name a command or group of `prj` (`["worktree", "create"]`). */
+function isRoute(words: string[]): boolean {
+  // deno-lint-ignore no-explicit-any
+  let at: any = routes;
+  for (const word of words) {
+    at = typeof at?.getRoutingTargetForInput === "function" ? at.getRoutingTargetForInput(word) : undefined;
+    if (at === undefined) return false;
+  }
+  return true;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -8,7 +8,7 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
     io.err(`${io.paint("red", "error:")} refusing without confirmation: no terminal to ask on; pass --yes`);
     return false;
   }
-  const { confirm: ask } = await import("@inquirer/prompts");
+  const { confirm: ask } = await import("npm:@inquirer/prompts@8.8.0");
   try {
     return await ask({ message: question, default: false });
   } catch {
@@ -20,18 +20,18 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
 export interface Sweep<T> {
   /** The things it would remove. */
   items: T[];
-  /** With `--json`: the key the items are listed under, and how each is shown. */
-  json?: { key: string; item: (t: T) => unknown };
+  /** With `--json`: the key the items are listed under, how each is shown, and more keys. */
+  json?: { key: string; item: (t: T) => unknown; extra?: () => Record<string, unknown> };
   /** Printed when there is nothing to do. */
   nothing: string;
   /** Prints what would be done (or what is about to be done). */
   show(items: T[], dryRun: boolean): void;
   /** The question asked on a TTY. */
   question: string;
-  /** Does it. */
+  /** Does it (it may drop from `items` what it did not do after all). */
   apply(items: T[]): Promise<void>;
   /** Printed when done. */
-  done: string;
+  done: string | (() => string);
 }
 
 /**
@@ -46,7 +46,8 @@ export async function sweep<T>(
 ): Promise<void> {
   const { io } = ctx;
   const json = flags.json ? work.json : undefined;
-  const report = (items: T[], dryRun: boolean) => io.json({ [json!.key]: items.map(json!.item), dryRun });
+  const report = (items: T[], dryRun: boolean) =>
+    io.json({ [json!.key]: items.map(json!.item), ...json!.extra?.(), dryRun });
   if (work.items.length === 0) return json ? report([], flags.dryRun ?? false) : io.out(work.nothing);
   if (!json) work.show(work.items, flags.dryRun ?? false);
   if (flags.dryRun) return json ? report(work.items, true) : undefined;
@@ -56,5 +57,5 @@ export async function sweep<T>(
   }
   await work.apply(work.items);
   if (json) report(work.items, false);
-  else io.out(work.done);
+  else io.out(typeof work.done === "string" ? work.done : work.done());
 }

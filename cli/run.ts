@@ -14,13 +14,25 @@ const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", 
 export class RunRenderer {
   #io: Io;
   #total = 0;
+  #cleanupTotal: number;
+  #cleanupSeen = 0;
+  /** The label of each step started, by index: `3/5`, or `cleanup 1/2` for a cleanup step. */
+  #labels = new Map<number, string>();
   #current: { name: string; index: number; started: number } | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #frame = 0;
 
-  /** @param io where to print */
-  constructor(io: Io) {
+  /**
+   * @param io where to print
+   * @param cleanupSteps how many `cleanup_on_failure` steps the command has (they are numbered apart)
+   */
+  constructor(io: Io, cleanupSteps = 0) {
     this.#io = io;
+    this.#cleanupTotal = cleanupSteps;
+  }
+
+  #label(index: number): string {
+    return this.#labels.get(index) ?? `${index + 1}/${this.#total}`;
   }
 
   #live(): string {
@@ -48,11 +60,17 @@ export class RunRenderer {
         io.out(`${io.paint("bold", event.command)} run ${event.runId}`);
         break;
       case "step-start":
+        this.#labels.set(
+          event.index,
+          event.phase === "cleanup"
+            ? `cleanup ${++this.#cleanupSeen}/${Math.max(this.#cleanupTotal, this.#cleanupSeen)}`
+            : `${event.index + 1}/${this.#total}`,
+        );
         this.#current = { name: event.name, index: event.index, started: performance.now() };
         if (io.tty) {
           this.#redraw();
           this.#timer = setInterval(() => this.#redraw(), 100);
-        } else io.out(`[${event.index + 1}/${this.#total}] ${event.name} started`);
+        } else io.out(`[${this.#label(event.index)}] ${event.name} started`);
         break;
       case "step-output":
         this.#clear();
@@ -73,7 +91,7 @@ export class RunRenderer {
           );
         } else {
           io.out(
-            `[${event.index + 1}/${this.#total}] ${event.name} ${event.status} (${duration(event.durationMs)})${
+            `[${this.#label(event.index)}] ${event.name} ${event.status} (${duration(event.durationMs)})${
               detail ? `: ${detail}` : ""
             }`,
           );
@@ -162,7 +180,7 @@ export async function runCli(
   };
   Deno.addSignalListener("SIGINT", onSigint);
   Deno.addSignalListener("SIGTERM", onSigint);
-  const renderer = flags.json ? undefined : new RunRenderer(io);
+  const renderer = flags.json ? undefined : new RunRenderer(io, def.cleanup_on_failure.length);
   try {
     const result = await runCommand(project, def, {
       args,

@@ -1,5 +1,6 @@
 /** `prj session create|list|attach|kill|cleanup`. */
 import type { PrjContext } from "../cli.ts";
+import { PrjError } from "../lib/util/errors.ts";
 import { ago, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
 import { getWorktree } from "../lib/workspace/worktrees/list.ts";
@@ -47,6 +48,14 @@ export async function list(this: PrjContext, flags: { json?: boolean }, pattern?
 /** Attaches this terminal to a session (switches the client when already inside tmux). */
 export async function attachTo(ctx: PrjContext, name: string): Promise<void> {
   const inside = Deno.env.get("TMUX") !== undefined;
+  if (!inside && !Deno.stdin.isTerminal()) {
+    // tmux would only say "open terminal failed: not a terminal".
+    throw new PrjError(`Cannot attach to session "${name}" here: this is not a terminal`, {
+      hint: `run it in a terminal, or attach later with \`${
+        ["tmux", ...serverArgs(), "attach", "-t", name].join(" ")
+      }\``,
+    });
+  }
   const args = [...serverArgs(), inside ? "switch-client" : "attach-session", "-t", `=${name}`];
   const status = await new Deno.Command("tmux", { args, stdin: "inherit", stdout: "inherit", stderr: "inherit" })
     .spawn().status;

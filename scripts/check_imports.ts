@@ -1,7 +1,10 @@
 /**
  * `deno task ok` runs this: it fails when the modules of prj import each other in a cycle
- * (static or literal dynamic imports; type-only imports do not count), or when code outside
- * lib/state/ reaches the database directly (node:sqlite, or the connection in lib/state/_db.ts).
+ * (static or literal dynamic imports; type-only imports do not count), when code outside
+ * lib/state/ reaches the database directly (node:sqlite, or the connection in lib/state/_db.ts),
+ * or when a module names a package by a bare specifier (`"zod"`) instead of `npm:name@version` with
+ * the version of deno.json's import map: a bare one resolves only through this repository's
+ * deno.json, so importing mod.ts from a clone into another project would fail.
  *
  * Usage: deno run -A scripts/check_imports.ts
  */
@@ -24,6 +27,51 @@ const files = [
   path.join(ROOT, "cli.ts"),
   ...FOLDERS.flatMap((f) => sources(path.join(ROOT, f))),
 ];
+
+/** Package specifiers that resolve without this repository's import map, with one version each. */
+function packageProblems(): string[] {
+  const { imports } = JSON.parse(Deno.readTextFileSync(path.join(ROOT, "deno.json"))) as {
+    imports: Record<string, string>;
+  };
+  const pinned = new Map(
+    Object.values(imports).map((v) => {
+      const m = /^npm:(@?[^@]+)@(.+)$/.exec(v)!;
+      return [m[1]!, m[2]!] as const;
+    }),
+  );
+  const problems: string[] = [];
+  // Import statements (`import ... from "x"`, `} from "x"`, `import "x"`) and literal dynamic imports; not
+  // comments (the JSDoc examples import the published package by name).
+  const patterns = [
+    /^\s*(?:import|export)\s[^"'`]*?\bfrom\s*"([^"]+)"/,
+    /^\s*\}\s*from\s*"([^"]+)"/,
+    /^\s*import\s*"([^"]+)"/,
+  ];
+  const dynamic = /\bimport\(\s*"([^"$]+)"\s*\)/g;
+  for (const file of files) {
+    const rel = path.relative(ROOT, file);
+    const specs = Deno.readTextFileSync(file).split("\n").flatMap((line) => {
+      if (/^\s*(\*|\/\/)/.test(line)) return [];
+      const found = patterns.map((p) => p.exec(line)?.[1]).filter((x) => x !== undefined);
+      return [...found, ...[...line.matchAll(dynamic)].map((m) => m[1]!)];
+    });
+    for (const spec of specs) {
+      if (/^(\.|\/|node:|file:|data:|jsr:|https?:)/.test(spec!)) continue;
+      const npm = /^npm:(@?[^@/]+(?:\/[^@/]+)?)@([^/]+)/.exec(spec!);
+      const name = npm?.[1] ?? spec!.split("/").slice(0, spec!.startsWith("@") ? 2 : 1).join("/");
+      if (!npm) {
+        problems.push(
+          `${rel} imports "${spec}": write npm:${name}@${pinned.get(name) ?? "<version>"}${
+            spec!.slice(name.length)
+          } (a bare name needs this repository's deno.json)`,
+        );
+      } else if (pinned.get(name) !== npm[2]) {
+        problems.push(`${rel} imports ${name}@${npm[2]}, but deno.json pins ${pinned.get(name) ?? "no version"}`);
+      }
+    }
+  }
+  return problems;
+}
 // One entry that imports every module, so a single `deno info` sees the whole graph
 // (cli/ and steps/ are otherwise reached only through computed specifiers).
 const entry = await Deno.makeTempFile({ suffix: ".ts" });
@@ -41,7 +89,7 @@ try {
 
   const local = (s: string) => s.startsWith("file://") && s !== pathToFileURL(entry).href;
   const graph = new Map<string, string[]>();
-  const problems: string[] = [];
+  const problems: string[] = packageProblems();
   for (const m of info.modules) {
     if (!local(m.specifier)) continue;
     const file = path.relative(ROOT, fileURLToPath(m.specifier));
@@ -90,7 +138,9 @@ try {
     for (const p of problems) console.error(`error: ${p}`);
     Deno.exit(1);
   }
-  console.log(`imports ok: ${graph.size} modules, no cycles, no database access outside lib/state/`);
+  console.log(
+    `imports ok: ${graph.size} modules, no cycles, no database access outside lib/state/, packages as npm:name@version`,
+  );
 } finally {
   await Deno.remove(entry);
 }

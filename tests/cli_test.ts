@@ -25,10 +25,10 @@ Deno.test("usage mistakes exit 2 with one clear line", async () => {
   const dir = dirFixture.path;
   let r = await prj(dir, ["lsit"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /No command registered for `lsit`, did you mean `list`\?/);
+  assert.equal(r.stderr, 'error: unknown command "lsit"; did you mean "list"?\nhint: see `prj --help`\n');
   r = await prj(dir, ["list", "--jsn"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /did you mean --json\?/);
+  assert.equal(r.stderr, "error: unknown flag --jsn; did you mean --json?\nhint: see `prj list --help`\n");
   r = await prj(dir, ["list"]);
   assert.equal(r.code, 2);
   assert.equal(
@@ -38,6 +38,10 @@ Deno.test("usage mistakes exit 2 with one clear line", async () => {
   assert.match(r.stderr, /hint: run `prj init` in your repository first/);
   r = await prj(dir, ["history", "--limit", "zero"]);
   assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    'error: --limit: expected a positive whole number, found "zero"\nhint: see `prj history --help`\n',
+  );
 });
 
 Deno.test("prj init creates .prj, is idempotent, never overwrites without --force, updates .gitignore once", async () => {

@@ -4,7 +4,7 @@
  * the checks at the end of this file fail to compile when a schema and its interface differ
  * in any field, optionality or type, so the two cannot drift apart.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type {
   AgentConfig,
   AgentRunnerConfig,

@@ -31,6 +31,8 @@ export interface CommandSummary {
   shadows?: boolean;
   /** The definition error, when it does not load. */
   error?: string;
+  /** Whether its file is in the original PruneJuice's form (it works; `prj migrate` rewrites it). */
+  legacy?: boolean;
 }
 
 interface Located {
@@ -93,6 +95,7 @@ interface Resolved {
   kind: "project" | "template";
   file: string;
   sources: Map<string, YamlSource>; // file -> source, to locate errors after merging
+  legacy: string[]; // what the old form of its own file was read as
 }
 
 async function resolve(project: Project, name: string, templatesOnly: boolean, seen: string[]): Promise<Resolved> {
@@ -104,7 +107,9 @@ async function resolve(project: Project, name: string, templatesOnly: boolean, s
     throw new UsageError(`${found.file}: extends: cycle ${chain}; remove one of the extends`);
   }
   const source = await found.read();
-  const { validate, CommandFileSchema } = await loadParser();
+  const { validate, CommandFileSchema, upgradeLegacy } = await loadParser();
+  // A file of the original PruneJuice works as it is: read in today's form (`prj migrate` writes it so).
+  const legacy = found.kind === "project" ? source.edit((doc) => upgradeLegacy(doc, { prjDir: project.prjDir })) : [];
   const data = validate(CommandFileSchema, source);
   if (data.name !== undefined && data.name !== name) {
     const { line, column } = source.locate(["name"]);
@@ -116,7 +121,9 @@ async function resolve(project: Project, name: string, templatesOnly: boolean, s
     );
   }
   const sources = new Map([[found.file, source]]);
-  if (data.extends === undefined) return { data, chain: [found.file], kind: found.kind, file: found.file, sources };
+  if (data.extends === undefined) {
+    return { data, chain: [found.file], kind: found.kind, file: found.file, sources, legacy };
+  }
   // A project command that extends its own name extends the template it shadows.
   const parentTemplatesOnly = data.extends === name && found.kind === "project";
   let parent: Resolved;
@@ -137,7 +144,7 @@ async function resolve(project: Project, name: string, templatesOnly: boolean, s
   const { extends: _parentExtends, ...parentData } = parent.data;
   const merged = mergeDefinitions(parentData, data as Record<string, unknown>) as CommandFile;
   for (const [f, s] of parent.sources) sources.set(f, s);
-  return { data: merged, chain: [found.file, ...parent.chain], kind: found.kind, file: found.file, sources };
+  return { data: merged, chain: [found.file, ...parent.chain], kind: found.kind, file: found.file, sources, legacy };
 }
 
 /** Finds where a step list came from in the extends chain (the nearest file that has the field). */
@@ -310,6 +317,7 @@ async function loadFresh(project: Project, name: string): Promise<CommandDefinit
     }
   }
   const source: CommandSource = { kind: resolved.kind, file: resolved.file, chain: resolved.chain };
+  if (resolved.legacy.length > 0) source.legacy = resolved.legacy;
   const def: CommandDefinition = {
     name,
     description: d.description ?? "",
@@ -378,6 +386,7 @@ async function summarize(project: Project): Promise<CommandSummary[]> {
         source: { kind: def.source.kind, file: def.source.file },
       };
       if (own.has(name) && templates.has(name)) summary.shadows = true;
+      if (def.source.legacy) summary.legacy = true;
       out.push(summary);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;

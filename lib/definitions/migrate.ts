@@ -82,7 +82,13 @@ export async function planMigrations(project: Project, names?: readonly string[]
       plan.failed.push({ display, error: error.message });
       continue;
     }
-    plan.migrations.push({ name, file, display, changes, text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }) });
+    plan.migrations.push({
+      name,
+      file,
+      display,
+      changes,
+      text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }),
+    });
   }
   return plan;
 }

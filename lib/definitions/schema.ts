@@ -131,6 +131,11 @@ export interface CommandSource {
   file: string;
   /** The chain of files merged through `extends`, child first. */
   chain: string[];
+  /**
+   * When the file is in the original PruneJuice's form (a `script:` step, `args:`...): what it was read
+   * as, one line each; `prj migrate` writes it so.
+   */
+  legacy?: string[] | undefined;
 }
 
 /** The `agent:` section of config. */

@@ -1,5 +1,5 @@
 /** Reads YAML files with positions, so every definition error can name file:line:column. */
-import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isNode, isPair, isSeq, LineCounter, parseDocument } from "npm:yaml@2.9.1";
 import { DefinitionError } from "../util/errors.ts";
 
 /** Definition files larger than this are refused. */
@@ -13,6 +13,11 @@ export interface YamlSource {
   data: unknown;
   /** Finds the line and column of the value (or, with `key`, the key) at a path. */
   locate(path: readonly PropertyKey[], key?: boolean): { line: number; column: number };
+  /**
+   * Changes the document in place (what the change leaves alone keeps its position), then reads
+   * `data` from it again; returns what `change` returns.
+   */
+  edit<T>(change: (doc: Document) => T): T;
 }
 
 /** Formats a field path the way users write it: `steps[2].timeout`. */
@@ -128,7 +133,17 @@ export function parseYamlBytes(bytes: Uint8Array, display: string): YamlSource {
     }
     return range ? locateOffset(range[0]!) : { line: 1, column: 1 };
   };
-  return { file: display, data, locate };
+  const source: YamlSource = {
+    file: display,
+    data,
+    locate,
+    edit: (change) => {
+      const result = change(doc);
+      source.data = doc.toJS({ maxAliasCount: 100 });
+      return result;
+    },
+  };
+  return source;
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

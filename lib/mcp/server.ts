@@ -1,11 +1,11 @@
 /** The MCP server: the project's commands, runs, worktrees and sessions as tools and resources over stdio. */
 import * as path from "node:path";
 import { stdin, stdout } from "node:process";
-import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { z } from "zod";
+import { McpServer, ResourceTemplate } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
+import type { RequestHandlerExtra } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/protocol.js";
+import { z } from "npm:zod@4.6.7";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { listCommands, loadCommand } from "../definitions/loader.ts";
 import { parseArguments } from "../definitions/arguments.ts";
