@@ -84,7 +84,9 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
   try {
     const tools = (await client.listTools()).tools.map((t: { name: string }) => t.name).sort();
     assert.deepEqual(tools, [
+      "agent_state",
       "conflicts",
+      "costs",
       "fleet",
       "list_commands",
       "list_runs",
@@ -96,7 +98,9 @@ Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context 
       "run_command",
       "run_logs",
       "run_status",
+      "send_message",
       "show_command",
+      "start_agent",
     ]);
 
     const list = await call(client, "list_commands");

@@ -39,13 +39,13 @@ export interface SlotRequest {
 
 /** The cap in force: `agent.max_agents` (a `--max-agents` flag sets it for its process), or none. */
 export function maxAgents(project: Project): number | undefined {
-  const max = (project.config.agent as { max_agents?: number | undefined }).max_agents;
+  const max = project.config.agent.max_agents;
   return max === undefined || max <= 0 ? undefined : max;
 }
 
 /** Sets the cap for this process's launches (`--max-agents n`), over `agent.max_agents`. */
 export function setMaxAgents(project: Project, max: number): void {
-  (project.config.agent as { max_agents?: number | undefined }).max_agents = max;
+  project.config.agent.max_agents = max;
 }
 
 const NO_SLOT: AgentSlot = { release() {}, [Symbol.dispose]() {} };

@@ -114,6 +114,7 @@ const AgentConfigSchema = z.strictObject({
       cache_write: z.number().nonnegative().optional(),
     }),
   ).optional(),
+  max_agents: z.number().int().positive().optional(),
 });
 
 const WorktreeConfigSchema = z.strictObject({

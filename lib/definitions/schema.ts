@@ -167,6 +167,8 @@ export interface AgentConfig {
    * table and win over it); a cache price left out makes a run that used the cache cost unknown.
    */
   prices?: Record<string, ModelPrices> | undefined;
+  /** At most this many agents live at once (working, waiting or idle); further launches wait in order. */
+  max_agents?: number | undefined;
 }
 
 /** The price of a model in USD per million tokens (`agent.prices`). */

@@ -24,6 +24,8 @@ import { mergeWorktree } from "../workspace/worktrees/merge.ts";
 import { runMergeQueue } from "../workspace/worktrees/merge_queue.ts";
 import { notifyChanges, sampleFleet, stateLabel } from "../agents/fleet/sample.ts";
 import { taskSource } from "../agents/tasks/configured.ts";
+import { queuedAgents } from "../agents/slots.ts";
+import { registerAgentTools } from "./agents.ts";
 import type { Project } from "../project/project.ts";
 import type { ArgumentDef, CommandDefinition } from "../definitions/schema.ts";
 import { VERSION } from "../util/version.ts";
@@ -259,7 +261,8 @@ export function createMcpServer(project: Project): McpServer {
 
   server.registerTool("fleet", {
     title: "Fleet",
-    description: "Every agent prj launched and its state: working, waiting for input, idle, exited (code), gone",
+    description:
+      "Every agent prj launched and its state: working, waiting for input, idle, exited (code), gone; and the launches queued for a slot (agent.max_agents)",
     inputSchema: {},
   }, () =>
     guarded(async () => {
@@ -269,7 +272,11 @@ export function createMcpServer(project: Project): McpServer {
           idleAfterMs: project.config.fleet.idle_after * 1000,
         });
         await notifyChanges(project, store, changes);
-        return text(rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })));
+        return text([
+          ...rows.map((r) => ({ ...r, stateLabel: stateLabel(r) })),
+          // Launches waiting for a slot under agent.max_agents, in order.
+          ...queuedAgents(store).map((q) => ({ ...q, stateLabel: `queued (${q.position})` })),
+        ]);
       } finally {
         store.close();
       }
@@ -324,6 +331,12 @@ export function createMcpServer(project: Project): McpServer {
       const result = await runMergeQueue(project, { names: picked, mode, remove, dryRun: dry_run });
       return result.stopped ? { ...text(result), isError: true } : text(result);
     }));
+
+  // start_agent, agent_state, send_message, costs.
+  registerAgentTools(server, project, (work) => {
+    runsOf(server).add(work);
+    return work.finally(() => runsOf(server).delete(work));
+  });
 
   server.registerTool("list_tasks", {
     title: "List tasks",
