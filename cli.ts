@@ -32,12 +32,16 @@ export interface PrjContext extends CommandContext {
 // deno-lint-ignore no-explicit-any
 type Fn = (this: PrjContext, flags: any, ...args: any[]) => void | Promise<void>;
 
-/** Wraps a command body: a PrjError becomes one red line (plus hint) and its exit code; a bug keeps its stack. */
+/**
+ * Wraps a command body: a PrjError becomes one red line (plus hint) and its exit code; so does
+ * what the machine refused (a full disk, a locked or damaged database); a bug keeps its stack.
+ */
 function guard(fn: Fn): Fn {
   return async function (this: PrjContext, flags, ...args) {
     try {
       await fn.call(this, flags, ...args);
-    } catch (error) {
+    } catch (caught) {
+      const error = caught instanceof PrjError ? caught : await explained(caught);
       if (error instanceof PrjError) {
         this.io.err(`${this.io.paint("red", "error:")} ${error.message}`);
         if (error.hint) this.io.err(`${this.io.paint("gray", "hint:")} ${error.hint}`);
@@ -47,6 +51,19 @@ function guard(fn: Fn): Fn {
       throw error;
     }
   };
+}
+
+/** An error of the database or the operating system as a PrjError (the modules load only on this path). */
+async function explained(error: unknown): Promise<unknown> {
+  const { stateError } = await importLazy<typeof import("./lib/state/errors.ts")>(
+    "./lib/state/errors.ts",
+    import.meta.url,
+  );
+  const { osError } = await importLazy<typeof import("./lib/util/os_errors.ts")>(
+    "./lib/util/os_errors.ts",
+    import.meta.url,
+  );
+  return stateError(error) ?? osError(error) ?? error;
 }
 
 function lazy(load: () => Promise<Fn>): () => Promise<Fn> {
@@ -60,8 +77,21 @@ function lazy(load: () => Promise<Fn>): () => Promise<Fn> {
  */
 async function body(file: string, name: string): Promise<Fn> {
   const mod = await importLazy<Record<string, unknown>>(`./cli/${file}.ts`, import.meta.url);
-  return mod[name] as Fn;
+  const fn = mod[name] as Fn;
+  if (!TOUCHING.has(file)) return fn;
+  // First, what a prj process that died left half-made is finished or undone (one line each).
+  const { reconcileFirst } = await importLazy<typeof import("./cli/reconcile.ts")>(
+    "./cli/reconcile.ts",
+    import.meta.url,
+  );
+  return async function (this: PrjContext, flags, ...args) {
+    await reconcileFirst(this);
+    await fn.call(this, flags, ...args);
+  };
 }
+
+/** The command groups that touch worktrees or runs: each reconciles first (see cli/reconcile.ts). */
+const TOUCHING = new Set(["run", "history", "worktree", "session", "agent", "fleet", "conflicts"]);
 
 /** Builds a command; flag and argument types are checked by each command body's signature instead. */
 function command(
@@ -449,6 +479,13 @@ const routes = buildRouteMap({
       },
       docs: {
         brief: "Worktrees that change the same files, and where merging them would conflict (exit 1 if so)",
+      },
+    }),
+    doctor: command({
+      loader: lazy(() => body("doctor", "doctor")),
+      parameters: { flags: { json } },
+      docs: {
+        brief: "Check the project's state (config, database, worktrees, sessions) and repair what a crash left",
       },
     }),
     cost: command({

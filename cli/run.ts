@@ -168,15 +168,21 @@ export async function runCli(
     return printPlan(io, plan, def.source.file);
   }
   const controller = new AbortController();
+  const force = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
       io.err(
-        io.paint("yellow", "\ncancelling: stopping the current step and running cleanup (Ctrl-C again to quit now)"),
+        io.paint("yellow", "\ncancelling: stopping the current step and running cleanup (Ctrl-C again to skip it)"),
       );
       controller.abort("cancelled");
-    } else Deno.exit(130);
+    } else if (interrupts === 2) {
+      // The cleanup stops with its whole process group; the session and worktree still go and
+      // the run is recorded as cancelled.
+      io.err(io.paint("yellow", "stopping cleanup; removing what the run made (Ctrl-C again to quit at once)"));
+      force.abort("cancelled");
+    } else Deno.exit(130); // the next prj command finishes the record and the teardown
   };
   Deno.addSignalListener("SIGINT", onSigint);
   Deno.addSignalListener("SIGTERM", onSigint);
@@ -186,6 +192,7 @@ export async function runCli(
       args,
       model: flags.model,
       signal: controller.signal,
+      force: force.signal,
       onEvent: renderer ? (e) => renderer.handle(e) : undefined,
     });
     if (flags.json) {

@@ -4,7 +4,13 @@ import { PrjError } from "../lib/util/errors.ts";
 import { ago, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
 import { getWorktree } from "../lib/workspace/worktrees/list.ts";
-import { createSession, findSession, killSession, listSessions, orphanSessions } from "../lib/workspace/sessions.ts";
+import {
+  createSession,
+  findSession,
+  killSession,
+  listSessions,
+  planSessionCleanup,
+} from "../lib/workspace/sessions.ts";
 import { serverArgs } from "../lib/workspace/tmux.ts";
 import { confirm, sweep } from "./confirm.ts";
 
@@ -89,11 +95,12 @@ export async function cleanup(
   flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
 ): Promise<void> {
   const p = await project();
-  const orphans = await orphanSessions(p);
+  const { kill: orphans, refused } = await planSessionCleanup(p);
   const { io } = this;
+  if (!flags.json) { for (const r of refused) io.out(`keep ${r.name}: ${r.why}`); }
   await sweep(this, flags, {
     items: orphans,
-    json: { key: "killed", item: (s) => s.name },
+    json: { key: "killed", item: (s) => s.name, extra: () => ({ refused }) },
     nothing: "no orphaned prj sessions",
     show: (items, dryRun) => {
       for (const s of items) io.out(`${dryRun ? "would kill" : "kill"} ${s.name} (worktree ${s.worktree} is gone)`);

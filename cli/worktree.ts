@@ -3,11 +3,11 @@ import type { PrjContext } from "../cli.ts";
 import { UsageError } from "../lib/util/errors.ts";
 import { type Io, table } from "./io.ts";
 import { openProject } from "../lib/project/project.ts";
-import { createSession, listSessions } from "../lib/workspace/sessions.ts";
+import { listSessions } from "../lib/workspace/sessions.ts";
 import { createWorktree } from "../lib/workspace/worktrees/create.ts";
 import { getWorktree, listWorktrees, type WorktreeInfo } from "../lib/workspace/worktrees/list.ts";
 import { removeWorktree } from "../lib/workspace/worktrees/remove.ts";
-import { pruneCandidates, pruneWorktrees } from "../lib/workspace/worktrees/prune.ts";
+import { planPrune, type PruneRefusal, pruneWorktrees } from "../lib/workspace/worktrees/prune.ts";
 import { mergeWorktree } from "../lib/workspace/worktrees/merge.ts";
 import { runMergeQueue } from "../lib/workspace/worktrees/merge_queue.ts";
 import { diffWorktree } from "../lib/workspace/worktrees/diff.ts";
@@ -50,23 +50,17 @@ export async function create(
   const p = await project();
   const { io } = this;
   const log = flags.json ? () => {} : (line: string) => io.err(io.paint("gray", line));
+  // With --session, the worktree and its session are made as one (both or neither, also when
+  // prj is killed part way: the next command undoes a half-made one).
   const created = await createWorktree(p, name, {
     from: flags.from,
     branch: flags.branch,
     noCopy: flags.noCopy,
     dryRun: flags.dryRun,
+    session: flags.session && !flags.dryRun,
     onProgress: log,
   });
-  let session: { name: string; created: boolean } | undefined;
-  if (flags.session && !flags.dryRun) {
-    try {
-      session = await createSession(p, { name, path: created.path, port: created.port });
-    } catch (error) {
-      // Leave nothing half-made: the worktree goes with the failed session.
-      await removeWorktree(p, name, { force: true });
-      throw error;
-    }
-  }
+  const session = created.session;
   if (flags.json) return io.json({ ...created, dryRun: flags.dryRun ?? false, session: session?.name ?? null });
   if (flags.dryRun) {
     io.out(`would create worktree ${name} at ${created.path}`);
@@ -126,18 +120,29 @@ export async function prune(
   flags: { dryRun?: boolean; yes?: boolean; json?: boolean },
 ): Promise<void> {
   const p = await project();
-  const actions = await pruneCandidates(p);
+  const plan = await planPrune(p);
   const { io } = this;
+  const refused: PruneRefusal[] = [...plan.refused];
+  const showRefused = (list: PruneRefusal[]) => {
+    for (const r of list) io.out(`keep ${r.name}: ${r.why}`);
+  };
+  if (!flags.json) showRefused(plan.refused);
   await sweep(this, flags, {
-    items: actions,
-    json: { key: "pruned", item: (a) => a },
+    items: plan.prune,
+    json: { key: "pruned", item: (a) => a, extra: () => ({ refused }) },
     nothing: "nothing to prune",
     show: (items, dryRun) => {
       for (const a of items) io.out(`${dryRun ? "would prune" : "prune"} ${a.name} (${a.reason}) ${a.path}`);
     },
-    question: `Prune ${actions.length} worktree(s)?`,
-    apply: (items) => pruneWorktrees(p, items),
-    done: `pruned ${actions.length} worktree(s)`,
+    question: `Prune ${plan.prune.length} worktree(s)?`,
+    apply: async (items) => {
+      const done = await pruneWorktrees(p, items);
+      // Whatever changed meanwhile (an agent started) is left alone and named.
+      refused.push(...done.refused);
+      if (!flags.json) showRefused(done.refused);
+      items.splice(0, items.length, ...done.prune);
+    },
+    done: () => `pruned ${plan.prune.length} worktree(s)`,
   });
 }
 

@@ -64,7 +64,7 @@ Deno.test("prj init creates .prj, is idempotent, never overwrites without --forc
   }
   assert.equal(
     await Deno.readTextFile(path.join(dir, ".gitignore")),
-    "node_modules/\n# prj state and run artifacts\n.prj/state.db\n.prj/state.db-*\n.prj/artifacts/\n.prj/launch/\n.prj/cache/\n.prj/worktrees.lock\n",
+    "node_modules/\n# prj state and run artifacts\n.prj/state.db\n.prj/state.db-*\n.prj/artifacts/\n.prj/launch/\n.prj/cache/\n.prj/worktrees.lock\n.prj/journal/\n",
   );
   const mine = path.join(dir, ".prj", "commands", "code-review.yaml");
   await Deno.writeTextFile(mine, "description: mine\nsteps: [cleanup]\n");

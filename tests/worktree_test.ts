@@ -198,6 +198,7 @@ Deno.test("worktree merge (merge, squash, refuses conflicts and dirty trees) and
   r = await prj(repo, ["worktree", "prune", "--dry-run"]);
   assert.match(r.stdout, /would prune prune-d \(folder gone\)/);
   assert.match(r.stdout, /would prune prune-e \(branch merged\)/);
+  assert.match(r.stdout, /keep prune-fresh: its branch has no commits of its own \(a new worktree, not a merged one\)/);
   assert.doesNotMatch(r.stdout, /merge-b/);
   r = await prj(repo, ["worktree", "prune"]);
   assert.equal(r.code, 2, "no TTY and no --yes: refuses");
@@ -453,7 +454,7 @@ Deno.test("launch-agent headless fails the step on a non-zero exit; a missing ag
     "SELECT removed_at FROM resources WHERE run_id = ? AND kind = 'worktree'",
     json.runId,
   );
-  assert.deepEqual(kept, [{ removed_at: null }]);
+  assert.deepEqual(kept.map((k) => k.removed_at), [null], "the run's worktree is kept, not marked removed");
   assert.ok(exists(path.join(path.dirname(repo), "repo.worktrees", "bad")));
   assert.equal((await git(repo, "log", "-1", "--format=%s", "bad")).trim(), "agent: work on bad");
   await setConfig(repo, "agent:\n  command: no-such-agent-program\n");

@@ -40,7 +40,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export async function readYamlFile(path: string, display: string): Promise<YamlSource> {
   let bytes: Uint8Array;
   try {
+    // The type first: reading a FIFO would wait forever, a device may never end.
     const info = await Deno.stat(path);
+    if (!info.isFile) throw new DefinitionError(display, 0, 0, notAFile(info));
     if (info.size > MAX_DEFINITION_BYTES) {
       throw new DefinitionError(
         display,
@@ -52,12 +54,44 @@ export async function readYamlFile(path: string, display: string): Promise<YamlS
     bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof DefinitionError) throw error;
-    if (error instanceof Deno.errors.NotFound) {
-      throw new DefinitionError(display, 0, 0, "file not found");
-    }
-    throw error;
+    throw new DefinitionError(display, 0, 0, unreadable(path, error));
   }
   return parseYamlBytes(bytes, display);
+}
+
+function notAFile(info: Deno.FileInfo): string {
+  const what = info.isDirectory
+    ? "a folder"
+    : info.isFifo
+    ? "a FIFO (named pipe)"
+    : info.isCharDevice || info.isBlockDevice
+    ? "a device"
+    : info.isSocket
+    ? "a socket"
+    : "not a regular file";
+  return `is ${what}, not a YAML file; remove it or put a YAML file there`;
+}
+
+/** Why a definition file could not be read, and what to do, in one line. */
+function unreadable(path: string, error: unknown): string {
+  let link: string | undefined;
+  try {
+    if (Deno.lstatSync(path).isSymlink) link = Deno.readLinkSync(path);
+  } catch { /* not a link, or gone */ }
+  if (error instanceof Deno.errors.NotFound) {
+    return link === undefined
+      ? "file not found"
+      : `is a symbolic link to "${link}", which does not exist; fix or remove the link`;
+  }
+  if (error instanceof Deno.errors.FilesystemLoop || /os error 40\b/.test(String(error))) {
+    return `is a symbolic link that leads back to itself ("${link ?? "?"}"); fix or remove the link`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `cannot be read (permission denied${
+      link === undefined ? "" : ` on "${link}", where the link leads`
+    }); give prj's user read access (chmod u+r)`;
+  }
+  return `cannot be read (${(error as Error).message}); check the file`;
 }
 
 /**
