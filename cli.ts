@@ -106,6 +106,13 @@ const text = { kind: "parsed", parse: String } as const;
 const json = { kind: "boolean", brief: "Print JSON for scripts", optional: true } as const;
 const yes = { kind: "boolean", brief: "Do not ask for confirmation", optional: true } as const;
 const dryRun = { kind: "boolean", brief: "Show what would be done, change nothing", optional: true } as const;
+const maxAgents = {
+  kind: "parsed",
+  parse: (input: string) => positiveInt(input),
+  brief: "At most this many agents live at once; the rest wait in order (default: agent.max_agents)",
+  optional: true,
+  placeholder: "n",
+} as const;
 
 /** Proposes names for shell completion; cli/complete.ts loads only when a shell asks. */
 function complete(kind: "commands" | "worktrees" | "sessions"): (partial: string) => Promise<string[]> {
@@ -179,6 +186,7 @@ const routes = buildRouteMap({
           dryRun: { ...dryRun, brief: "Print the resolved plan; create no run, no artifacts" },
           json,
           model: { ...text, brief: "The agent model for launch-agent", optional: true, placeholder: "model" },
+          maxAgents,
         },
         positional: {
           kind: "array",
@@ -192,7 +200,7 @@ const routes = buildRouteMap({
       },
       docs: {
         brief: "Run a command: prj run <command> key=value...",
-        customUsage: ["<command> [key=value...] [--dry-run] [--json] [--model m]"],
+        customUsage: ["<command> [key=value...] [--dry-run] [--json] [--model m] [--max-agents n]"],
       },
     }),
     status: command({
@@ -420,6 +428,7 @@ const routes = buildRouteMap({
                 placeholder: "usd",
               },
               json: { kind: "boolean", brief: "One JSON event per line", optional: true },
+              maxAgents,
             },
           },
           docs: { brief: "Work through tasks: each in its own worktree, resumed after a crash" },
@@ -442,25 +451,47 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Run coding agents against a task queue" },
     }),
-    fleet: command({
-      loader: lazy(() => body("fleet", "fleet")),
-      parameters: {
-        flags: {
-          watch: {
-            kind: "boolean",
-            brief: "Refresh in place (TTY; keys 1-9 attach, q quit) or print snapshots",
-            optional: true,
+    fleet: buildRouteMap({
+      routes: {
+        show: command({
+          loader: lazy(() => body("fleet", "fleet")),
+          parameters: {
+            flags: {
+              watch: {
+                kind: "boolean",
+                brief: "Refresh in place (TTY; keys 1-9 attach, q quit) or print snapshots",
+                optional: true,
+              },
+              json,
+              interval: {
+                ...text,
+                brief: "Refresh interval for --watch (default 2s)",
+                optional: true,
+                placeholder: "2s",
+              },
+              attach: {
+                ...text,
+                brief: "Attach to the agent in this row number, worktree or session",
+                optional: true,
+                placeholder: "row",
+              },
+            },
           },
-          json,
-          interval: { ...text, brief: "Refresh interval for --watch (default 2s)", optional: true, placeholder: "2s" },
-          attach: {
-            ...text,
-            brief: "Attach to the agent in this row number, worktree or session",
-            optional: true,
-            placeholder: "row",
+          docs: {
+            brief: "Every agent at a glance: state (working, waiting for input, idle, exited, gone), branch, port",
           },
-        },
+        }),
+        restore: command({
+          loader: lazy(() => body("fleet", "restore")),
+          parameters: {
+            flags: { dryRun: { ...dryRun, brief: "Only say what would be restored; start nothing" }, json },
+          },
+          docs: {
+            brief: "After a reboot or a killed tmux server: every agent that was live, back in its session, resumed",
+          },
+        }),
       },
+      defaultCommand: "show",
       docs: { brief: "Every agent at a glance: state (working, waiting for input, idle, exited, gone), branch, port" },
     }),
     conflicts: command({

@@ -149,15 +149,17 @@ function printPlan(io: Io, plan: RunPlan, source: string): void {
   io.out(table(rows));
 }
 
-/** `prj run <command> key=value... [--dry-run] [--json] [--model m]`. */
+/** `prj run <command> key=value... [--dry-run] [--json] [--model m] [--max-agents n]`. */
 export async function runCli(
   this: PrjContext,
-  flags: { dryRun?: boolean; json?: boolean; model?: string },
+  flags: { dryRun?: boolean; json?: boolean; model?: string; maxAgents?: number },
   name: string,
   ...pairs: string[]
 ): Promise<void> {
   const { io } = this;
   const project = await openProject();
+  // --max-agents: the cap for the launches of this run (its fan-out's too).
+  if (flags.maxAgents !== undefined) project.config.agent.max_agents = flags.maxAgents;
   const def = await loadCommand(project, name);
   const args = parseArguments(def, pairs, project.cwd);
   const plan = planRun(project, def, args, flags.model ?? def.model ?? project.config.agent.model);
