@@ -105,6 +105,12 @@ function oldStepFile(context: LegacyContext, name: string): { file: string; prog
   return undefined;
 }
 
+/** A built-in step, or a module in `.prj/steps/` (else a name-only step stays as it is, and its error says why). */
+function knownStep(context: LegacyContext, name: string): boolean {
+  if (BUILTIN_STEP_NAMES.includes(name)) return true;
+  return !!context.prjDir && /^[\w.-]+$/.test(name) && isFileSync(path.join(context.prjDir, "steps", `${name}.ts`));
+}
+
 function isFileSync(file: string): boolean {
   try {
     return Deno.statSync(file).isFile;
@@ -196,7 +202,7 @@ function upgradeStep(
     if (found) {
       fileStep(doc, item, found, argNames);
       changes.push(`${label}: the step file ${path.basename(found.file)} -> run: [${found.program}, ...]`);
-    } else {
+    } else if (knownStep(context, name)) {
       // `name:` first, `uses:` right after it.
       const at = item.items.findIndex((p) => isPair(p) && key(p) === "name");
       item.items.splice(at + 1, 0, doc.createPair("uses", name));
