@@ -206,7 +206,9 @@ export async function fleet(
         tmuxMissing = /is not installed/.test(error.message);
         return [] as SessionInfo[];
       });
-      const withAgent = new Set(rows.flatMap((r) => [r.session, r.worktreePath]));
+      // A launch waiting for a slot has its own row (queued), not one of a session with no agent.
+      const queued = queuedAgents(store);
+      const withAgent = new Set([...rows, ...queued].flatMap((r) => [r.session, r.worktreePath]));
       const records = new Map(listWorktreeRecords(store).map((w) => [w.path, w]));
       const sessions = live.filter((x) => x.worktreeExists && !withAgent.has(x.name) && !withAgent.has(x.path))
         .map((x): SessionRow => {
@@ -225,7 +227,7 @@ export async function fleet(
       return {
         tmuxMissing: tmuxMissing || rows.some((r) => r.unseen !== undefined),
         sessions,
-        queued: queuedAgents(store),
+        queued,
         rows: await Promise.all(rows.map(async (r): Promise<Row> => {
           const overlaps = git.byPath.get(r.worktreePath) ?? [];
           const w = git.worktrees.get(r.worktreePath);
