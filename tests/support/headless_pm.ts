@@ -8,7 +8,8 @@
  * (`headless-pm-venv` in {@link testCache}, kept between runs), built under a lock file so test files starting at
  * once build it only once. `PRJ_TEST_PYTHON` picks the interpreter (default `python3`).
  *
- * ```ts
+ * ```ts ignore
+ * // Needs PRJ_TEST_HPM_SRC (see above), so it is not run as a doc test.
  * await using hpm = await startHeadlessPm();
  * const task = await hpm.createTask("Add login"); // created as pending, approved: status `created`
  * ```
