@@ -96,7 +96,7 @@ Deno.test("resume brings back a real Gemini CLI conversation: the stand-in recei
   const r = await prj(lab.repo, ["agent", "resume", "again"], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split("\n")[0], `resumed conversation ${id} in session repo-again`);
-  await lab.shown("repo-again", "Type your message", 30000);
+  await lab.shown("repo-again", "Type your message", 90000); // node start-up of a resumed CLI, slow on a loaded machine
   await lab.type("repo-again", "now say what you did");
   type Summary = { contents: { role: string; text: string }[] };
   const asked = async () =>

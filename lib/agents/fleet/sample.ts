@@ -29,6 +29,15 @@ import { launchProcess, readExitFile, settle } from "../headless.ts";
 import { type AgentState, classify, type Observation, type StateSource } from "./classify.ts";
 import { type LaunchCost, launchCosts, projectPrices, syncTranscripts } from "../cost.ts";
 
+/** Waits up to `ms` for an exit file to appear (the launcher writes it right after the agent ends). */
+async function exitFileSoon(file: string | null, ms: number): Promise<void> {
+  if (!file) return;
+  const deadline = Date.now() + ms;
+  while (readExitFile(file) === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export type { AgentState, StateSource } from "./classify.ts";
 
 /** One row of `prj fleet`. */
@@ -224,6 +233,9 @@ export async function sampleFleet(
       const ended = readExitFile(l.exit_file) !== undefined || pane?.dead === true;
       if (pane) lastLine = ended ? (l.state === "exited" ? l.last_line : lastLineOf(screen, 1)) : lastLineOf(screen);
       const process = present ? launchProcess(store, l) : "ended";
+      // The launcher writes the exit file just after the agent's process ends: an agent seen gone in
+      // between gets a moment for it, so its code is known rather than "?".
+      if (process === "ended" && !pane?.dead && l.state !== "exited") await exitFileSoon(l.exit_file, 1500);
       const exitCode = readExitFile(l.exit_file) ?? l.exit_code ?? (pane?.dead ? pane.deadStatus : null);
       seen = {
         headless: false,
