@@ -7,6 +7,7 @@ import { changedPaths, currentBranch, git, gitCapture, gitMaybe, mergeConflicts 
 import { statusPaths } from "../porcelain.ts";
 import { worktreeAgents } from "./agent_states.ts";
 import { getWorktree } from "./list.ts";
+import { withFileLock } from "./lock.ts";
 import { removeWorktree } from "./remove.ts";
 
 /** How a branch is brought into its base. */
@@ -19,16 +20,7 @@ export type MergeMode = "merge" | "squash" | "rebase";
 export async function withMergeLock<T>(project: Project, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(project.prjDir, "cache");
   await Deno.mkdir(dir, { recursive: true });
-  const file = await Deno.open(path.join(dir, "merge.lock"), { create: true, write: true });
-  try {
-    await file.lock(true);
-    return await fn();
-  } finally {
-    try {
-      await file.unlock();
-    } catch { /* closing releases it too */ }
-    file.close();
-  }
+  return await withFileLock(path.join(dir, "merge.lock"), fn);
 }
 
 /**
