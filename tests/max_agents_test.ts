@@ -9,7 +9,7 @@ import { openStore } from "../lib/state/store.ts";
 import { dequeueLaunch, enqueueLaunch, liveEntries, type QueueRecord, takeSlot } from "../lib/state/agent_queue.ts";
 import { processAlive } from "../lib/util/liveness.ts";
 import { agentLab, type Row } from "./support/agent_lab.ts";
-import { prj, query, spawnPrj, waitFor } from "./helpers.ts";
+import { AGENT, prj, query, setConfig, spawnPrj, tempRepo, waitFor } from "./helpers.ts";
 
 type Queued = Omit<Row, "state"> & { state: string; position?: number };
 
@@ -127,4 +127,30 @@ Deno.test("takeSlot: the first in line take the free slots in order, the rest le
     store.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("two agent runners under --max-agents 1 never have two agents at once; both tasks are done", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await setConfig(repo, `agent:\n  command: ${AGENT}\n  kind: generic\n`);
+  for (const title of ["First", "Second"]) {
+    assert.equal((await prj(repo, ["task", "add", title, "--role", "dev"])).code, 0);
+  }
+  const runner = (id: string) =>
+    spawnPrj(repo, ["agent", "run", "--role", "dev", "--agent-id", id, "--max-agents", "1", "--exit-when-empty"], {
+      AGENT_SLEEP: "2",
+    }).output();
+  const outs = await Promise.all([runner("r1"), runner("r2")]);
+  for (const out of outs) assert.equal(out.code, 0, new TextDecoder().decode(out.stdout));
+  const launches = await query<{ launched_at: string; ended: string | null }>(
+    repo,
+    `SELECT l.launched_at,
+       (SELECT MIN(at) FROM agent_state_events e WHERE e.launch_id = l.id AND e.state LIKE 'exited%') AS ended
+     FROM agent_launches l ORDER BY l.launched_at`,
+  );
+  assert.equal(launches.length, 2);
+  assert.ok(launches[0]!.ended !== null && launches[1]!.launched_at >= launches[0]!.ended, JSON.stringify(launches));
+  const tasks = await query<{ status: string }>(repo, "SELECT status FROM tasks ORDER BY id");
+  assert.deepEqual(tasks.map((t) => t.status), ["dev_done", "dev_done"]);
+  assert.deepEqual(await query(repo, "SELECT * FROM agent_queue"), []);
 });
