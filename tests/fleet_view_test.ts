@@ -23,7 +23,8 @@ Deno.test("a session prj made with no agent in it is a fleet row; --json rows ca
   const repo = fixture.path;
   await using server = tempTmux();
   const env = { ...server.env, AGENT_SLEEP: "30" };
-  await setConfig(repo, `agent:\n  command: ${AGENT}\n  kind: generic\n`);
+  // A quiet screen must not turn idle while the test runs, however slow the machine.
+  await setConfig(repo, `agent:\n  command: ${AGENT}\n  kind: generic\nfleet:\n  idle_after: 600\n`);
   assert.equal((await prj(repo, ["run", "feature-branch", "feature_name=busy"], { env })).code, 0);
   assert.equal((await prj(repo, ["worktree", "create", "red", "--session"], { env })).code, 0);
 
@@ -50,7 +51,8 @@ Deno.test("without tmux on PATH agents in sessions read unknown (tmux not found)
   const repo = fixture.path;
   await using server = tempTmux();
   const env = { ...server.env, AGENT_SLEEP: "30" };
-  await setConfig(repo, `agent:\n  command: ${AGENT}\n  kind: generic\n`);
+  // A quiet screen must not turn idle while the test runs, however slow the machine.
+  await setConfig(repo, `agent:\n  command: ${AGENT}\n  kind: generic\nfleet:\n  idle_after: 600\n`);
   assert.equal((await prj(repo, ["run", "feature-branch", "feature_name=busy"], { env })).code, 0);
   assert.equal((await fleet(repo, env))[0]!.stateLabel, "working");
 

@@ -276,6 +276,10 @@ export async function writeLauncher(
     "#!/bin/sh",
     `cd ${shellQuote(launch.cwd)} || exit 1`,
     `export PATH=${shellQuote(Deno.env.get("PATH") ?? "/usr/bin:/bin")}`,
+    // An interactive agent is for a person at this terminal, even when prj itself runs under CI: the markers a CI
+    // sets (CI, CONTINUOUS_INTEGRATION, CI_*) make some agents (Gemini CLI) refuse to be interactive.
+    "unset CI CONTINUOUS_INTEGRATION",
+    `for v in $(env | sed -n 's/^\\(CI_[A-Za-z0-9_]*\\)=.*/\\1/p'); do unset "$v"; done`,
     ...Object.entries(launch.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     `rm -f ${exit} ${shellQuote(launch.pidFile)}`,
     `if [ ! -x ${shellQuote(program)} ]; then`,

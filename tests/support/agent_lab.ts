@@ -184,14 +184,19 @@ export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<
       return (await tmux(server.socket, "capture-pane", "-p", "-J", "-t", `=${session}:`)).stdout;
     },
     async shown(session, text, ms = 20000) {
-      await waitFor(
-        async () => {
-          const screen = await lab.pane(session);
-          return typeof text === "string" ? screen.includes(text) : text.test(screen);
-        },
-        ms,
-        `${text} on screen`,
-      );
+      let screen = "";
+      try {
+        await waitFor(
+          async () => {
+            screen = await lab.pane(session);
+            return typeof text === "string" ? screen.includes(text) : text.test(screen);
+          },
+          ms,
+          `${text} on screen`,
+        );
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; the screen was:\n${screen}`);
+      }
       return Date.now();
     },
     async keys(session, ...keys) {
