@@ -6,8 +6,7 @@
  */
 import * as path from "node:path";
 import type { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
-import type { RequestHandlerExtra } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/protocol.js";
+import { type Extra, guarded, progress, text } from "./_tools.ts";
 import { z } from "npm:zod@4.6.7";
 import type { Project } from "../project/project.ts";
 import { PrjError } from "../util/errors.ts";
@@ -18,33 +17,6 @@ import { newRunId } from "../run/run_id.ts";
 import { openStore } from "../state/store.ts";
 import { agentView, messageAgent } from "../agents/message.ts";
 import { type CostBy, projectCostReport } from "../agents/cost.ts";
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-function text(value: unknown): CallToolResult {
-  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] };
-}
-
-async function guarded(fn: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await fn();
-  } catch (error) {
-    const message = error instanceof PrjError
-      ? error.message + (error.hint ? ` (${error.hint})` : "")
-      : `internal error: ${(error as Error)?.message ?? String(error)}`;
-    return { isError: true, content: [{ type: "text", text: message }] };
-  }
-}
-
-/** A progress notification, when the client sent a progress token. */
-function progress(extra: Extra, value: number, total: number | undefined, message: string): void {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return;
-  void extra.sendNotification({
-    method: "notifications/progress",
-    params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message },
-  }).catch(() => {});
-}
 
 /**
  * Adds the agent tools to a server.

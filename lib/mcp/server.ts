@@ -3,8 +3,7 @@ import * as path from "node:path";
 import { stdin, stdout } from "node:process";
 import { McpServer, ResourceTemplate } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
 import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
-import type { RequestHandlerExtra } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/protocol.js";
+import { type Extra, guarded, progress, text } from "./_tools.ts";
 import { z } from "npm:zod@4.6.7";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { listCommands, loadCommand } from "../definitions/loader.ts";
@@ -48,22 +47,6 @@ export function argumentsJsonSchema(def: CommandDefinition): Record<string, unkn
     required: def.arguments.filter((a) => a.required && a.default === undefined).map((a) => a.name),
     additionalProperties: false,
   };
-}
-
-function text(value: unknown): CallToolResult {
-  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] };
-}
-
-/** Runs a tool body; a user mistake becomes an MCP tool error naming what was wrong, never a crash. */
-async function guarded(fn: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await fn();
-  } catch (error) {
-    const message = error instanceof PrjError
-      ? error.message + (error.hint ? ` (${error.hint})` : "")
-      : `internal error: ${(error as Error)?.message ?? String(error)}`;
-    return { isError: true, content: [{ type: "text", text: message }] };
-  }
 }
 
 /** The runs each server has going, so a server that stops waits for them to record how they ended. */
@@ -136,7 +119,7 @@ export function createMcpServer(project: Project): McpServer {
       dry_run?: boolean | undefined;
       model?: string | undefined;
     },
-    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+    extra: Extra,
   ) =>
     guarded(async () => {
       const def = await loadCommand(project, name);
@@ -148,7 +131,6 @@ export function createMcpServer(project: Project): McpServer {
         return text({ dryRun: true, ...planJson(plan) });
       }
       const plan = planRun(project, def, values);
-      const token = extra._meta?.progressToken;
       const total = plan.steps.filter((s) => s.phase !== "cleanup").length;
       let done = 0;
       const running = runCommand(project, def, {
@@ -156,17 +138,9 @@ export function createMcpServer(project: Project): McpServer {
         model,
         signal: extra.signal,
         onEvent: (event) => {
-          if (token === undefined || event.type !== "step-end") return;
+          if (event.type !== "step-end") return;
           done++;
-          void extra.sendNotification({
-            method: "notifications/progress",
-            params: {
-              progressToken: token,
-              progress: Math.min(done, total),
-              total,
-              message: `${event.name} ${event.status}`,
-            },
-          }).catch(() => {});
+          progress(extra, Math.min(done, total), total, `${event.name} ${event.status}`);
         },
       });
       runsOf(server).add(running);
