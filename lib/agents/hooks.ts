@@ -31,7 +31,7 @@ export function findHook(dir: string, kind: HookKind): string | undefined {
 
 /**
  * Runs one hook with the task as JSON. A TypeScript hook's default export is called with
- * the payload in a Worker (stopped at the timeout); an executable gets the payload on
+ * the payload in a sandbox process of its own with prj's permissions (stopped at the timeout); an executable gets the payload on
  * stdin and in `PRJ_TASK_JSON`, and is killed at the timeout.
  */
 export async function runHook(
