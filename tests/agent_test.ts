@@ -344,6 +344,20 @@ Deno.test("hooks: a failing pre-task hook without a TTY follows the policy; a ha
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stdout, /pre-task hook failed: release: pre-task hook exited with code 4/);
   assert.equal((await tasks(repo))[0]!.status, "created");
+  // A relative --hooks-dir is relative to where prj was started, not to the worktree the hook runs in.
+  r = await prj(repo, [
+    "agent",
+    "run",
+    "--role",
+    "dev",
+    "--agent-id",
+    "h0",
+    "--hooks-dir",
+    "../hooks",
+    "--exit-when-empty",
+  ]);
+  assert.match(r.stdout, /pre-task hook failed: release: pre-task hook exited with code 4/);
+  assert.equal((await tasks(repo))[0]!.status, "created");
   // policy skip: the hook failure is skipped and the work goes on; the post-task hook runs.
   await setConfig(repo, `agent:\n  command: ${AGENT}\nagent_runner:\n  on_hook_failure: skip\n`);
   r = await prj(repo, [
