@@ -4,7 +4,8 @@
  * lib/state/ reaches the database directly (node:sqlite, or the connection in lib/state/_db.ts),
  * or when a module names a package by a bare specifier (`"zod"`) instead of `npm:name@version` with
  * the version of deno.json's import map: a bare one resolves only through this repository's
- * deno.json, so importing mod.ts from a clone into another project would fail.
+ * deno.json, so importing mod.ts from a clone into another project would fail. It also fails
+ * when a test file changes its process's environment or working folder.
  *
  * Usage: deno run -A scripts/check_imports.ts
  */
@@ -27,6 +28,33 @@ const files = [
   path.join(ROOT, "cli.ts"),
   ...FOLDERS.flatMap((f) => sources(path.join(ROOT, f))),
 ];
+
+/**
+ * Test files run side by side in one process (`deno test --parallel`): one that changes the
+ * process's environment or working folder changes them for every test running beside it.
+ */
+function sharedStateProblems(): string[] {
+  const problems: string[] = [];
+  const tests = (dir: string): string[] =>
+    [...Deno.readDirSync(dir)].flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory) return tests(p);
+      return e.name.endsWith("_test.ts") ? [p] : [];
+    });
+  for (const file of ["tests", "lib"].flatMap((f) => tests(path.join(ROOT, f)))) {
+    const text = Deno.readTextFileSync(file);
+    for (const [i, line] of text.split("\n").entries()) {
+      if (/Deno\.(env\.(set|delete)|chdir)\(/.test(line)) {
+        problems.push(
+          `${path.relative(ROOT, file)}:${
+            i + 1
+          } changes the test process's environment or folder, which tests running beside it share; pass env or cwd to the program it starts`,
+        );
+      }
+    }
+  }
+  return problems;
+}
 
 /** Package specifiers that resolve without this repository's import map, with one version each. */
 function packageProblems(): string[] {
@@ -134,12 +162,13 @@ try {
   };
   for (const v of graph.keys()) if (!indices.has(v)) visit(v);
 
+  problems.push(...sharedStateProblems());
   if (problems.length > 0) {
     for (const p of problems) console.error(`error: ${p}`);
     Deno.exit(1);
   }
   console.log(
-    `imports ok: ${graph.size} modules, no cycles, no database access outside lib/state/, packages as npm:name@version`,
+    `imports ok: ${graph.size} modules, no cycles, no database access outside lib/state/, packages as npm:name@version, no test changes its process's env or folder`,
   );
 } finally {
   await Deno.remove(entry);

@@ -112,7 +112,7 @@ Deno.test("resume brings back a real Gemini CLI conversation: the stand-in recei
   const contents = (await asked())!.contents;
   assert.ok(
     contents.some((c) => c.role === "model" && c.text.includes("Done: the work is finished")),
-    "the earlier answer",
+    `the earlier answer, in: ${JSON.stringify(contents)}`,
   );
   const rows = await lab.fleet();
   assert.deepEqual(rows.map((x) => [x.worktree, x.headless, x.agentSessionId]), [["again", false, id]]);

@@ -21,8 +21,6 @@ import {
   writeStep,
 } from "./helpers.ts";
 import { AGENT } from "./helpers.ts";
-import { runSandboxed } from "../lib/sandbox/sandbox.ts";
-import { resolvePermissions } from "../lib/sandbox/permissions.ts";
 
 interface RunJson {
   status: string;
@@ -253,31 +251,27 @@ Deno.test("npm, jsr and remote imports reach no registry and leave the lock file
   assert.deepEqual(requests, []);
   assert.equal(await Deno.readTextFile(path.join(repo, "deno.lock")), `{ "version": "5" }\n`);
 
-  // The registries as a step's process would see them when they are configured for prj (prj itself
-  // cannot be started that way here: it would fetch its own packages there).
-  const saved = { npm: Deno.env.get("NPM_CONFIG_REGISTRY"), jsr: Deno.env.get("JSR_URL") };
-  Deno.env.set("NPM_CONFIG_REGISTRY", `${base}/`);
-  Deno.env.set("JSR_URL", `${base}/`);
-  try {
-    const result = await runSandboxed({
-      moduleFile: path.join(repo, ".prj", "steps", "leak.ts"),
-      display: ".prj/steps/leak.ts",
-      commandFile: ".prj/commands/leak.yaml",
-      permissions: resolvePermissions([], { project: repo, worktree: undefined, artifacts: path.join(repo, ".prj") }),
-      ctx: { step: { name: "leak" }, paths: { project: repo, cwd: repo } },
-      timeoutMs: 30000,
-      signal: new AbortController().signal,
-      onLog: () => {},
-      onShared: () => {},
-      onArtifact: () => Promise.resolve(""),
-    });
-    assert.match(result.output!, /--no-npm.*\|.*--no-remote.*\|.*--no-remote/);
-  } finally {
-    for (const [name, value] of [["NPM_CONFIG_REGISTRY", saved.npm], ["JSR_URL", saved.jsr]] as const) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-  }
+  // The registries as a step's process would see them when they are configured for prj: set in a
+  // process of prj's sandbox code after it has loaded (prj itself cannot be started that way here: it
+  // would fetch its own packages there), never in this test's process, which other test files share.
+  const viaEnv = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      path.join(import.meta.dirname!, "support", "run_sandboxed.ts"),
+      JSON.stringify({
+        moduleFile: path.join(repo, ".prj", "steps", "leak.ts"),
+        project: repo,
+        name: "leak",
+        env: { NPM_CONFIG_REGISTRY: `${base}/`, JSR_URL: `${base}/` },
+      }),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const viaEnvOut = new TextDecoder().decode(viaEnv.stdout);
+  assert.equal(viaEnv.code, 0, new TextDecoder().decode(viaEnv.stderr));
+  assert.match(JSON.parse(viaEnvOut).output ?? viaEnvOut, /--no-npm.*\|.*--no-remote.*\|.*--no-remote/);
   assert.deepEqual(requests, []);
   assert.equal(await Deno.readTextFile(path.join(repo, "deno.lock")), `{ "version": "5" }\n`);
 

@@ -55,7 +55,10 @@ async function runProbe(repo: string, step: string, permissions = "", timeout = 
   const name = `probe-${step.replaceAll("_", "-")}-${permissions ? "granted" : "default"}`;
   await writeCommand(repo, name, probe(step, permissions, timeout));
   const r = await prj(repo, ["run", name, "--json"]);
-  return { ...r, json: r.stdout ? JSON.parse(r.stdout) : undefined };
+  if (!r.stdout.trim()) {
+    throw new Error(`prj run ${name} --json printed nothing (exit ${r.code}); stderr:\n${r.stderr}`);
+  }
+  return { ...r, json: JSON.parse(r.stdout) };
 }
 
 Deno.test("a step that reads a file outside its grant fails naming the permission and how to grant it", async () => {
