@@ -96,19 +96,37 @@ Deno.test("resume brings back a real Gemini CLI conversation: the stand-in recei
   const r = await prj(lab.repo, ["agent", "resume", "again"], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split("\n")[0], `resumed conversation ${id} in session repo-again`);
-  await lab.shown("repo-again", "Type your message", 90000); // node start-up of a resumed CLI, slow on a loaded machine
+  // Gemini CLI takes input while it starts, and a message sent before it has loaded the resumed conversation goes to
+  // the fresh chat it starts with (queued until its client is up, then sent while the resume is still loading). So
+  // type once the earlier answer is on screen (the resume puts it there) and "Resuming session..." is gone. Node
+  // start-up of a resumed CLI is slow on a loaded machine.
+  await lab.shown(
+    "repo-again",
+    /^(?![\s\S]*Resuming session)[\s\S]*Done: the work is finished[\s\S]*Type your message/,
+    90000,
+  );
   await lab.type("repo-again", "now say what you did");
-  type Summary = { contents: { role: string; text: string }[] };
-  const asked = async () =>
-    (await lab.api.log()).map((e) => e.summary as Summary | undefined)
-      .find((s) => s?.contents?.some((c) => c.role === "user" && c.text.includes("now say what you did")));
-  // A resumed Gemini CLI draws its input box before it takes Enter: an Enter it dropped is pressed again.
-  for (let i = 0; i < 5 && (await asked()) === undefined; i++) {
-    await waitFor(async () => (await asked()) !== undefined, 3000, "the resumed turn's request").catch(() =>
+  type Summary = { tools: string[]; contents: { role: string; text: string }[] };
+  const requests = async () =>
+    (await lab.api.log()).map((e) => e.summary as Summary | undefined).filter((s) => s !== undefined);
+  const typed = (s: Summary) => s.contents.some((c) => c.role === "user" && c.text.includes("now say what you did"));
+  // The turn's main request is the first after the message was sent that offers tools: the routing classifier's
+  // request, sent before it, carries only the session context and the message, never the earlier turns. (In a fresh
+  // conversation the main request's one user turn holds the context, then the message, past the summary's 300
+  // characters: it is found by its place, not its text.)
+  const asked = async () => {
+    const all = await requests();
+    const sent = all.findIndex(typed);
+    return sent < 0 ? undefined : all.slice(sent).find((s) => s.tools.length > 0);
+  };
+  // A resumed Gemini CLI draws its input box before it takes Enter: an Enter it dropped is pressed again (any
+  // request with the message says it was taken).
+  for (let i = 0; i < 5 && !(await requests()).some(typed); i++) {
+    await waitFor(async () => (await requests()).some(typed), 3000, "the resumed turn's first request").catch(() =>
       lab.keys("repo-again", "Enter")
     );
   }
-  await waitFor(async () => (await asked()) !== undefined, 30000, "the resumed turn's request");
+  await waitFor(async () => (await asked()) !== undefined, 30000, "the resumed turn's main request");
   const contents = (await asked())!.contents;
   assert.ok(
     contents.some((c) => c.role === "model" && c.text.includes("Done: the work is finished")),
