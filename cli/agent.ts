@@ -1,5 +1,5 @@
 /** `prj agent run` and `prj agent status`. */
-import * as path from "node:path";
+import * as path from "../lib/util/path.ts";
 import type { PrjContext } from "../cli.ts";
 import type { AgentEvent, HookDecision } from "../lib/agents/runner.ts";
 import type { Level } from "../lib/agents/tasks/source.ts";

@@ -2,7 +2,7 @@
  * Names for shell completion (`prj __complete`): commands, worktrees, sessions. Each answers
  * nothing rather than fail, so a completion never prints an error into the user's prompt.
  */
-import * as path from "node:path";
+import * as path from "../lib/util/path.ts";
 import { openProject, type Project } from "../lib/project/project.ts";
 import { exists } from "../lib/util/fs.ts";
 import { commandNames as projectCommandNames } from "../lib/definitions/loader.ts";

@@ -4,7 +4,7 @@
  * step: worktrees git and prj disagree on, sessions whose worktree is gone, agents stopped
  * holding a task, run folders with no run. Exit 1 when something needs the user.
  */
-import * as path from "node:path";
+import * as path from "../lib/util/path.ts";
 import type { PrjContext } from "../cli.ts";
 import { table } from "./io.ts";
 import { PrjError } from "../lib/util/errors.ts";

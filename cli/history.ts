@@ -1,5 +1,5 @@
 /** `prj status`, `prj history`, `prj logs`, `prj cleanup`. */
-import * as path from "node:path";
+import * as path from "../lib/util/path.ts";
 import type { PrjContext } from "../cli.ts";
 import { PrjError } from "../lib/util/errors.ts";
 import { getRun, listRuns, type RunRecord } from "../lib/state/runs.ts";

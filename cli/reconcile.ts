@@ -7,7 +7,7 @@ import { findProjectRoot, openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
 import { journalDir } from "../lib/state/journal.ts";
 import { importLazy } from "../lib/util/lazy.ts";
-import * as path from "node:path";
+import * as path from "../lib/util/path.ts";
 
 /** Whether the journal holds anything (the reconciler loads only then). */
 function journalHasEntries(prjDir: string): boolean {

@@ -1,6 +1,6 @@
 /** Built-in step `cleanup`: removes temporary files the run made under its working directory. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { relative, resolve } from "node:path";
+import { relative, resolve } from "../lib/util/path.ts";
 
 /**
  * Removes `with.paths` (relative to the working directory; never outside it, never the

@@ -2,7 +2,7 @@
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
 import { commitExists, git, gitContext } from "../lib/workspace/git.ts";
 import { PrjError } from "../lib/util/errors.ts";
-import { join } from "node:path";
+import { join } from "../lib/util/path.ts";
 
 /**
  * Writes `context.json` (branch, head, status, changed files, and with `with.diff: true`

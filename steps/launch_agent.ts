@@ -1,6 +1,6 @@
 /** Built-in step `launch-agent`: renders the prompt and starts the coding agent (in the session, or headless). */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { join } from "node:path";
+import { join } from "../lib/util/path.ts";
 import { agentEnv, launchInSession, prepareAgent } from "../lib/agents/launcher.ts";
 import { runHeadlessAgent } from "../lib/agents/headless.ts";
 import { worktreePort } from "../lib/workspace/ports.ts";

@@ -1,6 +1,6 @@
 /** Built-in step `setup-environment`: records the run's environment and prepares its artifact folders. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "../lib/util/path.ts";
 
 /**
  * Writes `environment.json` (prj, Deno and OS versions, paths, the granted env names) into

@@ -1,6 +1,6 @@
 /** Built-in step `store-artifacts`: copies files from the working directory into the run's outputs/. */
 import type { BuiltinContext, StepResult } from "../lib/run/contract.ts";
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "../lib/util/path.ts";
 
 /**
  * Copies `with.paths` (files or folders, relative to the working directory) into the run's

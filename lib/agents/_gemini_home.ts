@@ -5,7 +5,7 @@
  * of the user's `~/.gemini` is a symlink, so logins, history, trusted folders and chats stay the
  * user's (and `gemini --resume` outside prj finds the conversation).
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 
 /** Drops `//` and `/* *\/` comments outside strings (Gemini CLI's settings may have them). */
 function stripComments(text: string): string {

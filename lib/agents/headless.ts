@@ -5,7 +5,7 @@
  * from its output file whenever it ends. One agent per worktree: a launch is refused while
  * another agent works there.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Store } from "../state/store.ts";
 import {
   finishLaunch,

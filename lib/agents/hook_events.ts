@@ -5,7 +5,7 @@
  * by the time it ran and its process id. prj reads those files when it samples the fleet,
  * stores the events in SQLite and removes the files.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Store } from "../state/store.ts";
 import { addHookEvents, getLaunch, type LaunchRecord, type NewHookEvent } from "../state/launches.ts";
 import { shellQuote } from "../util/shell.ts";

@@ -1,5 +1,5 @@
 /** Agent runner hooks: `pre-task`, `post-task`, `health-check`, as TypeScript modules or executables, each with a timeout. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError } from "../util/errors.ts";
 import { isFile } from "../util/fs.ts";
 import { runStreaming } from "../util/process.ts";

@@ -5,7 +5,7 @@
  * the result of a headless run. `agent.kind` in config picks one. Everything here was read
  * from the real CLIs at the versions the README pins.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { geminiHookHome } from "./_gemini_home.ts";
 
 /** A state an agent itself can report (through a hook or its output). */

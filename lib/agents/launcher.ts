@@ -3,7 +3,7 @@
  * conversation id, as its kind wants them), and an interactive launch in a tmux session that
  * is checked to have started. Headless runs are in `headless.ts`.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
 import { insertLaunch } from "../state/launches.ts";

@@ -5,7 +5,7 @@
  * that died resumes the same task and never picks a different one while it holds a lock; a
  * resume asks the source first, and drops a lock whose task is finished or someone else's.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError, UsageError } from "../util/errors.ts";
 import type { Project } from "../project/project.ts";
 import { openStore, type Store } from "../state/store.ts";

@@ -3,7 +3,7 @@
  * headless Codex gets the ones a commit writes as writable roots of its sandbox) and the
  * author identity git resolves there (Gemini CLI's shell blanks the user's git config).
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { gitMaybe } from "../workspace/git.ts";
 import { gitInvocation } from "../workspace/safe_git.ts";
 import type { Workdir } from "./kinds.ts";

@@ -1,5 +1,5 @@
 /** `key=value` pairs -> typed argument values, checked against a command's declarations. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { UsageError } from "../util/errors.ts";
 import type { ArgumentDef, CommandDefinition } from "./schema.ts";
 import { didYouMean } from "../util/suggest.ts";

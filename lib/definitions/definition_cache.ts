@@ -8,8 +8,7 @@
  * it survives JSON unchanged; a kept definition whose step module has gone is loaded again, so
  * the missing module is reported as before.
  */
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import * as path from "../util/path.ts";
 import { filesIn, fingerprint, readCache, writeCache } from "../util/cache.ts";
 import { isFile } from "../util/fs.ts";
 import type { Project } from "../project/project.ts";
@@ -40,8 +39,8 @@ export function definitionCache(project: Project): DefinitionCache {
   // Run from source, prj's own definition code and templates count too (they change without a new version).
   const code = import.meta.url.startsWith("file:")
     ? [
-      ...filesIn(path.dirname(fileURLToPath(import.meta.url))),
-      fileURLToPath(new URL("../../templates/commands.ts", import.meta.url)),
+      ...filesIn(path.dirname(path.fileURLToPath(import.meta.url))),
+      path.fileURLToPath(new URL("../../templates/commands.ts", import.meta.url)),
     ]
     : [];
   const key = fingerprint([...files, ...code]);

@@ -15,7 +15,7 @@
  * The change is made on the YAML document itself, so comments and the untouched parts stay as they
  * were: the loader runs it in memory (a file in the old form works as it is), `prj migrate` writes it.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import {
   type Document,
   isMap,

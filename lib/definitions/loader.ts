@@ -1,6 +1,5 @@
 /** Finds command definitions (.prj/commands, then the shipped templates), resolves `extends` and validates them. */
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import * as path from "../util/path.ts";
 import { loadParser } from "./lazy_parser.ts";
 import { filesIn, fingerprint, readCache, writeCache } from "../util/cache.ts";
 import { definitionCache } from "./definition_cache.ts";
@@ -362,7 +361,7 @@ export async function listCommands(project: Project): Promise<CommandSummary[]> 
     ...filesIn(path.join(project.prjDir, "prompts")),
     path.join(project.prjDir, "config.yaml"),
     ...(import.meta.url.startsWith("file:")
-      ? [fileURLToPath(new URL("../../templates/commands.ts", import.meta.url))]
+      ? [path.fileURLToPath(new URL("../../templates/commands.ts", import.meta.url))]
       : []),
   ]);
   const cached = readCache<CommandSummary[]>(project.prjDir, "commands", key);

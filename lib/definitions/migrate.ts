@@ -2,7 +2,7 @@
  * `prj migrate`: rewrites the project's command files that are in the original PruneJuice's form
  * (see legacy.ts) in today's form, keeping their comments and untouched parts.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { parseDocument } from "npm:yaml@2.9.1";
 import type { Project } from "../project/project.ts";
 import { DefinitionError, UsageError } from "../util/errors.ts";

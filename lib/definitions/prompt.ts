@@ -1,5 +1,5 @@
 /** A command's `prompt_file`: from `.prj/`, else the shipped templates. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import type { CommandDefinition } from "./schema.ts";
 import { UsageError } from "../util/errors.ts";

@@ -3,7 +3,7 @@
  * both optional) normalised into one of three kinds, so code that runs a step never has to
  * ask which fields are set.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Permissions, StepDef } from "./schema.ts";
 
 /** The built-in steps, by the name a command uses (`steps/<name with _>.ts` holds each). */

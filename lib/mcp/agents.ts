@@ -4,7 +4,7 @@
  * conflicts and the merge of a finished worktree are the `conflicts` and `merge_worktree`
  * tools.)
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
 import { type Extra, guarded, progress, text } from "./_tools.ts";
 import { z } from "npm:zod@4.6.7";

@@ -1,5 +1,5 @@
 /** The MCP server: the project's commands, runs, worktrees and sessions as tools and resources over stdio. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { stdin, stdout } from "node:process";
 import { McpServer, ResourceTemplate } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
 import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";

@@ -1,5 +1,5 @@
 /** `.prj/config.yaml`: validated against its schema, cached by file size and mtime. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { fingerprint, readCache, writeCache } from "../util/cache.ts";
 import { loadParser } from "../definitions/lazy_parser.ts";
 import type { ProjectConfig } from "../definitions/schema.ts";

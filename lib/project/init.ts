@@ -1,5 +1,5 @@
 /** `prj init`: creates .prj/ with the templates, an example step and config; idempotent, never clobbers. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { UsageError } from "../util/errors.ts";
 import { TEMPLATE_FILES } from "../../templates/mod.ts";
 import { repositoryRoot } from "./project.ts";

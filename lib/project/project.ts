@@ -1,5 +1,5 @@
 /** Finds the project (.prj/ at the main worktree, also from inside a linked worktree) and loads its config. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { loadConfig } from "./config.ts";
 import { UsageError } from "../util/errors.ts";
 import { isDirectory } from "../util/fs.ts";

@@ -1,5 +1,5 @@
 /** Reading and pruning run history: run lookup by prefix, old-run cleanup with artifacts. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { didYouMean } from "../util/suggest.ts";
 import type { Store } from "../state/store.ts";

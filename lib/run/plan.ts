@@ -3,7 +3,7 @@
  * starts a program outside the sandbox) before anything happens. `--dry-run` prints this;
  * the executor runs it.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import type { CommandDefinition, StepDef } from "../definitions/schema.ts";
 import { normalizeStep, type StepSpec } from "../definitions/steps.ts";

@@ -3,7 +3,7 @@
  * written again from the database by whoever finishes the record of a run whose prj died, so
  * the file and the database agree.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Store } from "../state/store.ts";
 import { getRun } from "../state/runs.ts";
 import { listSteps } from "../state/steps.ts";

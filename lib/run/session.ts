@@ -4,7 +4,7 @@
  * recording of each step (row, log file, events). `runCommand` and the agent runner both
  * record through it.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError } from "../util/errors.ts";
 import { now } from "../util/time.ts";
 import { slug, STEP_LOG_SLUG } from "../util/slug.ts";

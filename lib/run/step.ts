@@ -2,7 +2,7 @@
  * Running one step: its condition, its context, its kind, its timeout and how it ended.
  * Every way a step can end becomes one recorded outcome; nothing a step throws escapes.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import type { CommandDefinition } from "../definitions/schema.ts";
 import { mapStrings, type PlaceholderValues, render } from "../definitions/placeholders.ts";

@@ -1,5 +1,5 @@
 /** The `deno run` command line of a sandboxed step: its grant as flags, plus what is always denied. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { ResolvedPermissions } from "./permissions.ts";
 
 /**

@@ -21,7 +21,7 @@
  * Denying only the link's own path would not be enough: renaming a folder above it gives
  * the same link a path that no rule names.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError } from "../util/errors.ts";
 
 /** A symlink found in a granted folder. */

@@ -1,5 +1,5 @@
 /** Turns the YAML `permissions:` layers into the Deno permissions a step's process gets, and explains denials. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Permissions } from "../definitions/schema.ts";
 import { PrjError } from "../util/errors.ts";
 

@@ -11,7 +11,7 @@
  * takes the lock owns the leftover work until it is done; if that process dies too, the next
  * one takes it over.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { thisProcess } from "../util/liveness.ts";
 import { now } from "../util/time.ts";
 

@@ -4,7 +4,7 @@
  * (runs, steps, artifacts, resources, worktrees, tasks, agents, agent_locks, launches);
  * they are the only code that runs SQL.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { closeDatabase, openDatabase } from "./_db.ts";
 import { reapInterrupted } from "./runs.ts";
 

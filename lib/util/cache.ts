@@ -3,7 +3,7 @@
  * modification time of the files they came from (and prj's version), so `prj list` and
  * config loading skip the YAML parser and schema checks when nothing changed.
  */
-import * as path from "node:path";
+import * as path from "./path.ts";
 import { VERSION } from "./version.ts";
 
 /** A fingerprint of files: name, size and mtime of each (missing files count too). */

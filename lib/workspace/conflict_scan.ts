@@ -10,7 +10,7 @@
  * head, status and file times) are kept in `.prj/cache/conflict_scan.json`, so a repeated
  * scan (`prj fleet --watch`) runs `git status` per worktree and little else.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import { openStore, type Store } from "../state/store.ts";
 import { listWorktreeRecords } from "../state/worktrees.ts";

@@ -4,7 +4,7 @@
  * merging them starts to conflict there), the configured `notify` command runs once,
  * whichever prj process scanned first.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import { claimConflictNotice, forgetConflictNotices, listConflictNotices } from "../state/conflict_notices.ts";
 import type { Store } from "../state/store.ts";

@@ -9,7 +9,7 @@
  * The CLI runs this before every command that touches worktrees or runs, and `prj doctor`
  * runs it on demand.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
 import { type Intent, type IntentKind, type IntentRecord, orphanIntents } from "../state/journal.ts";

@@ -4,7 +4,7 @@
  * discovering it from the folder, a linked worktree's `.git` file must still be the one git
  * made for it, and fsmonitor and hooks are off except for prj's own commits in the main checkout.
  */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError } from "../util/errors.ts";
 
 /**

@@ -1,5 +1,5 @@
 /** prj's tmux sessions: one per worktree (and task), marked so prj never touches a user's other sessions. */
-import * as path from "node:path";
+import * as path from "../util/path.ts";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { isDirectory } from "../util/fs.ts";
 import { SESSION_SLUG, slug } from "../util/slug.ts";

@@ -1,5 +1,5 @@
 /** `prj agent resume`: restarts an agent in its tmux session with its recorded conversation. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import type { Store } from "../../state/store.ts";
 import { latestResumableLaunch, type LaunchRecord } from "../../state/launches.ts";

@@ -3,7 +3,7 @@
  * This is the run pipeline's one door to lib/sandbox/: the grant, its description for
  * plans and logs, and the run itself.
  */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import type { CommandDefinition } from "../../definitions/schema.ts";
 import type { ModuleStepSpec } from "../../definitions/steps.ts";

@@ -1,5 +1,5 @@
 /** `prj worktree create`: a branch, a worktree, copied files, setup commands and a port slot, or nothing at all. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import { openStore, type Store } from "../../state/store.ts";
 import { insertWorktree } from "../../state/worktrees.ts";

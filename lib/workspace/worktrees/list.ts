@@ -1,5 +1,5 @@
 /** `prj worktree list` and `status`: the project's worktrees as git and the database know them. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import { openStore, type Store } from "../../state/store.ts";
 import { listWorktreeRecords, type WorktreeRecord } from "../../state/worktrees.ts";

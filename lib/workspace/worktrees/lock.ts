@@ -1,5 +1,5 @@
 /** The project's worktree lock, so parallel prj processes take turns at `git worktree add` and `remove`. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 
 /** Runs `fn` holding an flock on `file` (created if missing, freed by the OS if the process dies). */

@@ -1,5 +1,5 @@
 /** `prj worktree merge`: a worktree's branch into its base, as a merge, a squash or a rebase. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import { openStore } from "../../state/store.ts";
 import { PrjError } from "../../util/errors.ts";

@@ -1,5 +1,5 @@
 /** Worktree names and places: what a name may be, where worktrees go, which branch they start from. */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import { UsageError } from "../../util/errors.ts";
 import { defaultBranchOf } from "../git.ts";

@@ -4,7 +4,7 @@
  * `createWorktree` fails part way, and by the reconciler for the work a dead prj process left
  * in the journal. Every step copes with its part being done already, so it can be run again.
  */
-import * as path from "node:path";
+import * as path from "../../util/path.ts";
 import type { Project } from "../../project/project.ts";
 import type { Store } from "../../state/store.ts";
 import type { IntentRecord } from "../../state/journal.ts";
