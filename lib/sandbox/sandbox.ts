@@ -8,8 +8,7 @@
  * starts, processes with the same flags are started for the sandboxed steps like it that follow
  * (spares), so those find their process ready.
  */
-import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import * as path from "../util/path.ts";
 import { PrjError } from "../util/errors.ts";
 import type { StepResult } from "../run/contract.ts";
 import { git } from "../workspace/git.ts";
@@ -549,7 +548,11 @@ async function drive(
   }, options.timeoutMs);
   const onAbort = () => finish({ error: new StepStopped("cancelled", `step "${stepName}" was cancelled`) });
   options.signal.addEventListener("abort", onAbort, { once: true });
-  await send({ moduleUrl: pathToFileURL(options.moduleFile).href, mode: options.mode ?? "step", ctx: options.ctx });
+  await send({
+    moduleUrl: path.pathToFileURL(options.moduleFile).href,
+    mode: options.mode ?? "step",
+    ctx: options.ctx,
+  });
   // The process ending before it reported means the step ended it, or the system did.
   host.child.status.then(async (status) => {
     await Promise.race([host.pumps, new Promise((r) => setTimeout(r, 200))]);
