@@ -49,6 +49,12 @@ export function readExitFile(file: string | null): number | undefined {
 const START_GRACE_MS = 30_000;
 
 /**
+ * The same for a headless launch, whose wrapper writes its pid as its first act: a prj killed
+ * between recording the launch and starting it leaves a launch that never started.
+ */
+const HEADLESS_START_GRACE_MS = 5_000;
+
+/**
  * Whether a launch's agent process runs: `running`, `ended`, or `starting` (launched moments
  * ago, no pid yet). The pid an interactive launcher wrote is recorded on the way.
  */
@@ -66,7 +72,8 @@ export function launchProcess(store: Store, l: LaunchRecord): "running" | "ended
     }
   }
   if (l.pid !== null) return processAlive(Number(l.pid), l.pid_start) ? "running" : "ended";
-  return Date.now() - Date.parse(l.launched_at) < START_GRACE_MS ? "starting" : "ended";
+  const grace = l.headless === 1 ? HEADLESS_START_GRACE_MS : START_GRACE_MS;
+  return Date.now() - Date.parse(l.launched_at) < grace ? "starting" : "ended";
 }
 
 /**
@@ -128,7 +135,10 @@ export interface HeadlessRun {
 
 // The wrapper: the agent's output to files, its exit code to a file once it ends (also when
 // the prj that started it is gone). It leads the process group prj stops on a timeout.
-const WRAPPER = 'in=$1 out=$2 err=$3 ex=$4; shift 4; "$@" < "$in" > "$out" 2> "$err"; c=$?; ' +
+// Its first act is to write its pid (the group's id), so a runner that takes over after the prj that
+// started it was killed finds it even when that prj died before it recorded the pid.
+const WRAPPER = 'in=$1 out=$2 err=$3 ex=$4 pf=$5; shift 5; echo "$$" > "$pf.part" && mv -f "$pf.part" "$pf"; ' +
+  '"$@" < "$in" > "$out" 2> "$err"; c=$?; ' +
   'echo "$c" > "$ex.part" && mv -f "$ex.part" "$ex"; exit "$c"';
 
 /**
@@ -164,7 +174,17 @@ export async function runHeadlessAgent(store: Store, agent: PreparedAgent, run: 
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("/bin/sh", {
-      args: ["-c", WRAPPER, "prj-agent", stdinFile, files.output, files.stderr, files.exit, ...agent.invocation.argv],
+      args: [
+        "-c",
+        WRAPPER,
+        "prj-agent",
+        stdinFile,
+        files.output,
+        files.stderr,
+        files.exit,
+        files.pid,
+        ...agent.invocation.argv,
+      ],
       cwd: run.cwd,
       env: { ...Deno.env.toObject(), ...run.env, ...agent.env },
       stdin: "null",

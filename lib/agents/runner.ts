@@ -428,7 +428,13 @@ export async function runAgent(project: Project, options: AgentRunOptions): Prom
    * second one, and take its result (read from its output file) when it did the task.
    */
   async function waitForOrphan(worktreePath: string): Promise<boolean> {
-    const orphan = findLiveAgent(store, worktreePath);
+    let orphan = findLiveAgent(store, worktreePath);
+    // Launched, no pid yet: the prj that launched it died around the start; its wrapper writes the pid
+    // at once, so it is either about to show one or never started.
+    while (orphan && orphan.headless === 1 && orphan.pid === null && !stopped()) {
+      await new Promise((r) => setTimeout(r, 100));
+      orphan = findLiveAgent(store, worktreePath);
+    }
     if (!orphan || orphan.headless !== 1 || orphan.pid === null || Number(orphan.pid) === Deno.pid) return false;
     emit("agent", `the agent a previous runner started is still working here (pid ${orphan.pid}); waiting for it`);
     const outcome = await waitForAgent(store, orphan, { signal: options.signal, onLine: () => {} });
