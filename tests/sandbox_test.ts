@@ -237,3 +237,32 @@ Deno.test("started as the JSR entry starts it (mod.ts, no config), prj still san
   assert.equal(out.code, 1);
   assert.match(json.steps[0].error, /was denied read access to "\/etc\/hostname"/);
 });
+
+Deno.test("a step reads and writes its own run's artifacts but not other runs' unless its grant names them", async () => {
+  await using fixture = await sandboxRepo();
+  const repo = fixture.path;
+  const first = await runProbe(repo, "writer");
+  assert.equal(first.code, 0, first.stdout);
+  const earlier = path.join(first.json.artifactDir, "outputs", "direct.txt");
+  assert.equal(await Deno.readTextFile(earlier), "direct");
+  await writeStep(
+    repo,
+    "peek",
+    `export default async (ctx) => {
+      await Deno.writeTextFile(ctx.paths.artifacts + "/mine.txt", "mine");
+      const own = await Deno.readTextFile(ctx.paths.artifacts + "/mine.txt");
+      const other = await Deno.readTextFile(${JSON.stringify(earlier)});
+      return { output: own + " " + other };
+    };`,
+  );
+  const denied = await runProbe(repo, "peek");
+  assert.equal(denied.code, 1);
+  assert.match(
+    denied.json.steps[0].error,
+    /^step "probe" was denied read access to ".*\/\.prj\/artifacts\/[^"]+\/outputs\/direct\.txt": .*other runs' artifacts are read only by a grant that names \.prj\/artifacts/,
+  );
+  assert.equal(await Deno.readTextFile(path.join(denied.json.artifactDir, "mine.txt")), "mine", "its own were written");
+  const granted = await runProbe(repo, "peek", '{ read: [".", ".prj/artifacts"] }');
+  assert.equal(granted.code, 0, granted.stdout);
+  assert.equal(granted.json.steps[0].output, "mine direct");
+});

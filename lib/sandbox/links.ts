@@ -322,8 +322,13 @@ async function findInWritable(roots: readonly string[]): Promise<string[]> {
  *
  * @param readRoots canonical read folders to look in
  * @param writeRoots canonical write folders to look in
+ * @param skipRead folders in the read folders not to look in (the step may not read them)
  */
-export async function scanLinks(readRoots: readonly string[], writeRoots: readonly string[]): Promise<LinkScan> {
+export async function scanLinks(
+  readRoots: readonly string[],
+  writeRoots: readonly string[],
+  skipRead: readonly string[] = [],
+): Promise<LinkScan> {
   const existing = (dirs: readonly string[]) =>
     outermost(dirs).filter((d) => {
       try {
@@ -345,7 +350,7 @@ export async function scanLinks(readRoots: readonly string[], writeRoots: readon
   const finding = findInWritable(writes.filter(checkout)); // find starts now and works while prj walks the rest
   const readFound: string[] = [];
   const writeFound: string[] = [];
-  for (const root of reads) walk(root, false, writes, readFound);
+  for (const root of reads) walk(root, false, [...writes, ...skipRead], readFound);
   for (const root of writes.filter((w) => !checkout(w))) walk(root, true, [], writeFound);
   writeFound.push(...await finding);
   const scan: LinkScan = { links: [], hardLinks: [], gitEntries: [] };

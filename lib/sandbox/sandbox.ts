@@ -310,8 +310,19 @@ export async function planSandbox(
   const hooksPath = hooksPathOf(where.project); // git answers (once per project) while the folders are scanned
   const readRoots = read === true ? [] : [...(read || []), moduleDir];
   const writeRoots = write === true ? [] : write || [];
+  // Other runs' artifacts are not a step's to read (they grow with every run, and would be scanned
+  // for links before every step); its own run's folder, which it may write, it may read too.
+  const artifacts = path.join(project, ".prj", "artifacts");
+  const ownArtifacts = writeRoots.filter((w) => w.startsWith(artifacts + "/"));
+  const hideArtifacts = read !== true && write !== true &&
+    !(read || []).some((r) => r === artifacts || r.startsWith(artifacts + "/")) &&
+    !writeRoots.some((w) => w === artifacts || artifacts.startsWith(w + "/"));
   // With read: true only writable folders matter; with write: true the project's links still do.
-  const scan = await scanLinks(read === true ? writeRoots : readRoots, write === true ? [project] : writeRoots);
+  const scan = await scanLinks(
+    read === true ? writeRoots : readRoots,
+    write === true ? [project] : writeRoots,
+    hideArtifacts ? [artifacts] : [],
+  );
   const protectedWrite = protectedPaths(
     { project, worktree: where.worktree ? canonical(where.worktree) : undefined },
     await hooksPath,
@@ -324,6 +335,11 @@ export async function planSandbox(
     protectedWrite,
   );
   const why: Record<string, string> = { ...found.why };
+  if (hideArtifacts) {
+    found.denyRead.push(artifacts);
+    why[artifacts] =
+      "other runs' artifacts are read only by a grant that names .prj/artifacts (a step's own run's are at {{ artifacts }})";
+  }
   for (const p of protectedWrite) {
     why[p] ??= "programs prj starts later act on it (git, the coding agent, prj itself)";
   }
@@ -336,7 +352,7 @@ export async function planSandbox(
     typeof given === "boolean" || typeof canon === "boolean" ? given : [...new Set([...given, ...canon])];
   const args = sandboxArgs({
     grant: { ...grant, read: both(grant.read, read), write: both(grant.write, write) },
-    readExtra: [...new Set([where.moduleDir, moduleDir])],
+    readExtra: [...new Set([where.moduleDir, moduleDir, ...(hideArtifacts ? ownArtifacts : [])])],
     denyRead,
     denyWrite,
     heapMb,
