@@ -5,7 +5,8 @@
  * or when a module names a package by a bare specifier (`"zod"`) instead of `npm:name@version` with
  * the version of deno.json's import map: a bare one resolves only through this repository's
  * deno.json, so importing mod.ts from a clone into another project would fail. It also fails
- * when a test file changes its process's environment or working folder.
+ * when prj's own code imports a `node:` module other than node:sqlite (outside the MCP server),
+ * and when a test file changes its process's environment or working folder.
  *
  * Usage: deno run -A scripts/check_imports.ts
  */
@@ -123,6 +124,19 @@ try {
     const file = path.relative(ROOT, fileURLToPath(m.specifier));
     const deps = (m.dependencies ?? []).flatMap((d) => (d.code ? [d.code.specifier] : []));
     graph.set(m.specifier, deps.filter(local));
+    // The first node: module a process loads starts Deno's Node layer (about 10 ms of CPU): prj's
+    // own code has lib/util/path.ts. Allowed: the database (node:sqlite, which does not), the MCP
+    // server, and the colours of a terminal (cli/io.ts loads node:util only then).
+    const allowed = (d: string) =>
+      d === "node:sqlite" || file.startsWith(`lib${path.sep}mcp${path.sep}`) ||
+      (d === "node:util" && file === path.join("cli", "io.ts"));
+    for (const d of deps) {
+      if (d.startsWith("node:") && !allowed(d)) {
+        problems.push(
+          `${file} imports ${d}, which loads Deno's Node layer in every prj process (about 10 ms); for paths use lib/util/path.ts`,
+        );
+      }
+    }
     if (file.startsWith(`lib${path.sep}state${path.sep}`)) continue;
     for (const d of deps) {
       if (d === "node:sqlite") problems.push(`${file} imports node:sqlite; only lib/state/ talks to the database`);
