@@ -16,11 +16,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const ROOT = path.resolve(import.meta.dirname!, "..");
 const FOLDERS = ["lib", "cli", "steps", "templates"];
 
-function sources(dir: string): string[] {
+/** The files below `dir` whose name `keep` accepts (by default the modules that are not tests). */
+function sources(
+  dir: string,
+  keep: (name: string) => boolean = (n) => n.endsWith(".ts") && !n.endsWith("_test.ts"),
+): string[] {
   return [...Deno.readDirSync(dir)].flatMap((e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory) return sources(p);
-    return e.name.endsWith(".ts") && !e.name.endsWith("_test.ts") ? [p] : [];
+    if (e.isDirectory) return sources(p, keep);
+    return keep(e.name) ? [p] : [];
   });
 }
 
@@ -36,12 +40,7 @@ const files = [
  */
 function sharedStateProblems(): string[] {
   const problems: string[] = [];
-  const tests = (dir: string): string[] =>
-    [...Deno.readDirSync(dir)].flatMap((e) => {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory) return tests(p);
-      return e.name.endsWith("_test.ts") ? [p] : [];
-    });
+  const tests = (dir: string) => sources(dir, (n) => n.endsWith("_test.ts"));
   for (const file of ["tests", "lib"].flatMap((f) => tests(path.join(ROOT, f)))) {
     const text = Deno.readTextFileSync(file);
     for (const [i, line] of text.split("\n").entries()) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { prj, query, type TempRepo, tempRepo, writeCommand, writeStep } from "./helpers.ts";
+import { loadCommand, openProject, runCommand } from "../mod.ts";
 
 /** A repository for one test, with this file's commands and steps; removed when the test ends. */
 async function sandboxRepo(): Promise<TempRepo> {
@@ -265,4 +266,24 @@ Deno.test("a step reads and writes its own run's artifacts but not other runs' u
   const granted = await runProbe(repo, "peek", '{ read: [".", ".prj/artifacts"] }');
   assert.equal(granted.code, 0, granted.stdout);
   assert.equal(granted.json.steps[0].output, "mine direct");
+});
+
+Deno.test("a project opened through a link (the library's openProject) is opened by its real path, and its steps write and read their own run's artifacts", async () => {
+  await using fixture = await sandboxRepo();
+  const link = path.join(path.dirname(fixture.path), "via-link");
+  await Deno.symlink(fixture.path, link);
+  await writeStep(
+    fixture.path,
+    "own",
+    `export default async (ctx) => {
+      await Deno.writeTextFile(ctx.paths.artifacts + "/mine.txt", "mine");
+      return { output: (await Deno.readTextFile(ctx.paths.artifacts + "/mine.txt")) + " " + ctx.paths.artifacts };
+    };`,
+  );
+  await writeCommand(fixture.path, "own", "steps: [own]\n");
+  const project = await openProject(link);
+  const result = await runCommand(project, await loadCommand(project, "own"), { args: {} });
+  assert.equal(result.status, "succeeded", result.steps[0]?.error);
+  assert.equal(project.root, fixture.path, "the project by its real path");
+  assert.equal(result.steps[0]!.output, `mine ${path.join(fixture.path, ".prj", "artifacts", result.runId)}`);
 });

@@ -71,6 +71,15 @@ export function repositoryRoot(dir: string): string | undefined {
   }
 }
 
+/** A path's real path (links resolved), or the path itself when it does not exist. */
+function realOr(p: string): string {
+  try {
+    return Deno.realPathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 /**
  * Finds the project root from a directory: the nearest folder with `.prj/`, or, inside a
  * linked git worktree, the main worktree's.
@@ -85,12 +94,14 @@ export function repositoryRoot(dir: string): string | undefined {
  * const dir = await Deno.makeTempDir();
  * await initProject(dir);
  * await Deno.mkdir(`${dir}/src/deep`, { recursive: true });
- * assert.equal(findProjectRoot(`${dir}/src/deep`)?.root, dir);
+ * assert.equal(findProjectRoot(`${dir}/src/deep`)?.root, Deno.realPathSync(dir));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function findProjectRoot(cwd: string): { root: string; currentWorktree: string | undefined } | undefined {
-  let dir = path.resolve(cwd);
+  // By its real path, as `Deno.cwd()` gives it to the CLI: a step's grant and the paths in its context are
+  // then the same paths, with no link in them for Deno's permission checks to weigh differently.
+  let dir = realOr(path.resolve(cwd));
   for (;;) {
     const main = mainWorktreeOf(dir);
     if (main !== undefined && isDirectory(path.join(main, ".prj"))) return { root: main, currentWorktree: dir };
@@ -113,7 +124,7 @@ export function findProjectRoot(cwd: string): { root: string; currentWorktree: s
  * const dir = await Deno.makeTempDir();
  * await initProject(dir);
  * const project = await openProject(dir);
- * assert.equal(project.root, dir);
+ * assert.equal(project.root, Deno.realPathSync(dir));
  * assert.equal(project.config.agent.command, "claude");
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -132,7 +143,7 @@ export async function openProject(cwd: string = Deno.cwd()): Promise<Project> {
     prjDir,
     name: config.name ?? path.basename(found.root),
     config,
-    cwd: path.resolve(cwd),
+    cwd: realOr(path.resolve(cwd)),
     currentWorktree: found.currentWorktree,
   };
 }

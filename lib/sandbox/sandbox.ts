@@ -352,7 +352,9 @@ export async function planSandbox(
     typeof given === "boolean" || typeof canon === "boolean" ? given : [...new Set([...given, ...canon])];
   const args = sandboxArgs({
     grant: { ...grant, read: both(grant.read, read), write: both(grant.write, write) },
-    readExtra: [...new Set([where.moduleDir, moduleDir, ...(hideArtifacts ? ownArtifacts : [])])],
+    readExtra: [
+      ...new Set([where.moduleDir, moduleDir, ...(hideArtifacts ? withAliases(ownArtifacts, aliases) : [])]),
+    ],
     denyRead,
     denyWrite,
     heapMb,
