@@ -1,25 +1,17 @@
 /**
- * The `prj` command line: parses arguments with stricli, loads each subcommand's code
- * lazily, prints, and chooses the exit code (0 ok, 1 run failed, 2 usage, 130 cancelled).
+ * The `prj` command line: the table of its commands (plain data: names, flags, arguments, and
+ * the loader of each body), and `main`, which prints the bare table itself (`prj`, `prj --help`;
+ * cli/help.ts) and hands every other invocation to stricli (cli/app.ts), which parses, loads the
+ * command's code lazily, and chooses the exit code (0 ok, 1 run failed, 2 usage, 130 cancelled).
  * Subcommand bodies live in cli/ (presentation only); the engine is in lib/.
  *
  * @module
  */
-import {
-  type Application,
-  buildApplication,
-  buildCommand,
-  buildRouteMap,
-  type Command,
-  type CommandContext,
-  ExitCode,
-  proposeCompletions,
-  run,
-} from "npm:@stricli/core@1.3.0";
+import type { CommandContext } from "npm:@stricli/core@1.3.0";
 import { PrjError } from "./lib/util/errors.ts";
 import { importLazy } from "./lib/util/lazy.ts";
-import { VERSION } from "./lib/util/version.ts";
 import { type Io, processIo } from "./cli/io.ts";
+import { rootHelp } from "./cli/help.ts";
 
 /** What every CLI command receives as `this`. */
 export interface PrjContext extends CommandContext {
@@ -93,13 +85,48 @@ async function body(file: string, name: string): Promise<Fn> {
 /** The command groups that touch worktrees or runs: each reconciles first (see cli/reconcile.ts). */
 const TOUCHING = new Set(["run", "history", "worktree", "session", "agent", "fleet", "conflicts"]);
 
-/** Builds a command; flag and argument types are checked by each command body's signature instead. */
-function command(
+/**
+ * A command of the table: what stricli's `buildCommand` takes. The table is plain data, so
+ * `prj --help` prints it (cli/help.ts) without loading the parser; cli/app.ts builds stricli's
+ * application from it for everything else.
+ */
+export interface CommandSpec {
+  /** A command. */
+  kind: "command";
+  /** Loads the command's body. */
+  loader: () => Promise<Fn>;
+  /** Its flags and arguments, in stricli's form. */
   // deno-lint-ignore no-explicit-any
-  spec: { loader: () => Promise<Fn>; parameters: any; docs: { brief: string; customUsage?: string[] } },
-): Command<PrjContext> {
-  // deno-lint-ignore no-explicit-any
-  return buildCommand<any, any, PrjContext>(spec as any);
+  parameters: any;
+  /** Its one-line description. */
+  docs: { brief: string; customUsage?: string[] };
+}
+
+/** A group of commands (`prj worktree ...`): what stricli's `buildRouteMap` takes. */
+export interface GroupSpec {
+  /** A group. */
+  kind: "group";
+  /** Its commands and groups, by name. */
+  routes: Record<string, Route>;
+  /** Other names for some of them. */
+  aliases?: Record<string, string>;
+  /** The command run when the group is named alone. */
+  defaultCommand?: string;
+  /** Its one-line description. */
+  docs: { brief: string };
+}
+
+/** A command or a group. */
+export type Route = CommandSpec | GroupSpec;
+
+/** A command of the table; flag and argument types are checked by each command body's signature instead. */
+function command(spec: Omit<CommandSpec, "kind">): CommandSpec {
+  return { kind: "command", ...spec };
+}
+
+/** A group of the table. */
+function group(spec: Omit<GroupSpec, "kind">): GroupSpec {
+  return { kind: "group", ...spec };
 }
 
 const text = { kind: "parsed", parse: String } as const;
@@ -143,7 +170,8 @@ const sessionName = {
   proposeCompletions: complete("sessions"),
 };
 
-const routes = buildRouteMap({
+/** Every command of `prj`. */
+export const routes: GroupSpec = group({
   routes: {
     init: command({
       loader: lazy(() => body("init", "init")),
@@ -271,7 +299,7 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
     }),
-    task: buildRouteMap({
+    task: group({
       routes: {
         add: command({
           loader: lazy(() => body("task", "add")),
@@ -388,7 +416,7 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Tasks of the configured source (the built-in queue, or Headless PM)" },
     }),
-    agent: buildRouteMap({
+    agent: group({
       routes: {
         run: command({
           loader: lazy(() => body("agent", "run")),
@@ -451,7 +479,7 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Run coding agents against a task queue" },
     }),
-    fleet: buildRouteMap({
+    fleet: group({
       routes: {
         show: command({
           loader: lazy(() => body("fleet", "fleet")),
@@ -540,7 +568,7 @@ const routes = buildRouteMap({
       parameters: {},
       docs: { brief: "Serve this project over MCP (stdio) for editors and agent hosts" },
     }),
-    worktree: buildRouteMap({
+    worktree: group({
       routes: {
         create: command({
           loader: lazy(() => body("worktree", "create")),
@@ -637,7 +665,7 @@ const routes = buildRouteMap({
       },
       docs: { brief: "Manage git worktrees" },
     }),
-    session: buildRouteMap({
+    session: group({
       routes: {
         create: command({
           loader: lazy(() => body("session", "create")),
@@ -717,19 +745,6 @@ function positiveInt(input: string): number {
   return n;
 }
 
-let app: Application<PrjContext> | undefined;
-
-/** The stricli application. */
-export function application(): Application<PrjContext> {
-  app ??= buildApplication(routes, {
-    name: "prj",
-    versionInfo: { currentVersion: VERSION },
-    scanner: { caseStyle: "allow-kebab-for-camel" },
-    documentation: { caseStyle: "convert-camel-to-kebab" },
-  });
-  return app;
-}
-
 /**
  * Runs the CLI with arguments and returns the exit code.
  *
@@ -738,49 +753,13 @@ export function application(): Application<PrjContext> {
  */
 export async function main(args: readonly string[], io?: Io): Promise<number> {
   io ??= await processIo();
-  const exit: { code: number | undefined } = { code: undefined };
-  // The parser's own messages are held until it is known whether they are a usage mistake (said
-  // again in prj's voice) or a bug (printed as they are, with the stack).
-  const parserErrors: string[] = [];
-  const proc = {
-    stdout: { write: (s: string) => io.raw(s) },
-    stderr: { write: (s: string) => void parserErrors.push(s) },
-    env: { STRICLI_SKIP_VERSION_CHECK: "1", ...(io.tty ? {} : { STRICLI_NO_COLOR: "1" }) },
-    exitCode: null as number | string | null,
-  };
-  const context = { process: proc, io, exit };
-  if (args[0] === "__complete") {
-    const proposals = await proposeCompletions(application(), args.slice(1), context);
-    for (const p of proposals) io.out(p.completion);
+  if (args.length === 0 || (args.length === 1 && (args[0] === "--help" || args[0] === "-h"))) {
+    // The table of commands, printed from the table itself: the parser is not needed for it.
+    io.raw(rootHelp(routes, "prj"));
     return 0;
   }
-  await run(application(), args, context);
-  const code = Number(proc.exitCode ?? 0);
-  if (exit.code === undefined && (code === ExitCode.InvalidArgument || code === ExitCode.UnknownCommand)) {
-    // An unknown command or flag, a missing or bad value: one line and the help to read; exit 2.
-    const { usageMessage, helpFor } = await importLazy<typeof import("./cli/usage.ts")>(
-      "./cli/usage.ts",
-      import.meta.url,
-    );
-    io.err(`${io.paint("red", "error:")} ${usageMessage(parserErrors.join(""), args)}`);
-    io.err(`${io.paint("gray", "hint:")} ${helpFor(args, isRoute)}`);
-    return 2;
-  }
-  for (const text of parserErrors) io.err(text.endsWith("\n") ? text.slice(0, -1) : text);
-  if (exit.code !== undefined) return exit.code;
-  // Any other failure of the parser's own (a command that did not load or threw) is a bug: 1.
-  return code < 0 ? 1 : code;
-}
-
-/** Whether words name a command or group of `prj` (`["worktree", "create"]`). */
-function isRoute(words: string[]): boolean {
-  // deno-lint-ignore no-explicit-any
-  let at: any = routes;
-  for (const word of words) {
-    at = typeof at?.getRoutingTargetForInput === "function" ? at.getRoutingTargetForInput(word) : undefined;
-    if (at === undefined) return false;
-  }
-  return true;
+  const { runCli } = await importLazy<typeof import("./cli/app.ts")>("./cli/app.ts", import.meta.url);
+  return runCli(routes, args, io);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
