@@ -40,21 +40,14 @@ function builtGroup(group: GroupSpec): RouteMap<PrjContext> {
   });
 }
 
-const apps = new WeakMap<GroupSpec, Application<PrjContext>>();
-
 /** The stricli application of a table of commands. */
 export function application(routes: GroupSpec): Application<PrjContext> {
-  let app = apps.get(routes);
-  if (app === undefined) {
-    app = buildApplication(builtGroup(routes), {
-      name: "prj",
-      versionInfo: { currentVersion: VERSION },
-      scanner: { caseStyle: "allow-kebab-for-camel" },
-      documentation: { caseStyle: "convert-camel-to-kebab" },
-    });
-    apps.set(routes, app);
-  }
-  return app;
+  return buildApplication(builtGroup(routes), {
+    name: "prj",
+    versionInfo: { currentVersion: VERSION },
+    scanner: { caseStyle: "allow-kebab-for-camel" },
+    documentation: { caseStyle: "convert-camel-to-kebab" },
+  });
 }
 
 /**

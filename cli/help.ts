@@ -7,6 +7,7 @@
  * @module
  */
 import type { GroupSpec, Route } from "../cli.ts";
+import { table } from "./io.ts";
 
 /** `maxAgents` -> `max-agents`, as the parser shows a name. */
 function kebab(name: string): string {
@@ -62,18 +63,6 @@ function usageLine(route: Route, prefix: string[]): string {
   return [...prefix, ...flags, ...args].join(" ");
 }
 
-/** Rows of cells as padded columns, each row's trailing blanks trimmed. */
-function columns(rows: string[][], separators: string[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) =>
-    row.map((cell, i) =>
-      (i === 0 ? "" : separators[i - 1] ?? " ") + (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))
-    )
-      .join("").trimEnd()
-  );
-}
-
 /**
  * The help of a table of commands, as the parser prints it for the bare program.
  *
@@ -88,9 +77,10 @@ export function rootHelp(root: GroupSpec, program: string): string {
     ["-h", "--help", "Print help information and exit", ""],
     ["-v", "--version", "Print version information and exit", ""],
   ];
-  for (const row of columns(builtin, [" ", "  ", " "])) lines.push(`  ${row}`);
+  const indent = (text: string) => text.split("\n").map((row) => `  ${row}`);
+  lines.push(...indent(table(builtin, (s) => s.length, [" ", "  ", " "])));
   lines.push("", "COMMANDS");
   const commands = Object.entries(root.routes).map(([name, route]) => [kebab(name), route.docs.brief]);
-  for (const row of columns(commands, ["  "])) lines.push(`  ${row}`);
+  lines.push(...indent(table(commands, (s) => s.length)));
   return lines.join("\n") + "\n";
 }

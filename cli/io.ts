@@ -62,14 +62,23 @@ export async function processIo(): Promise<Io> {
   };
 }
 
-/** Pads a table of cells into aligned columns. */
-export function table(rows: string[][], visibleLength: (s: string) => number = stripLength): string {
+/**
+ * Pads a table of cells into aligned columns, two spaces apart unless `separators` says what goes
+ * before each column after the first; each row's trailing blanks are trimmed.
+ */
+export function table(
+  rows: string[][],
+  visibleLength: (s: string) => number = stripLength,
+  separators: readonly string[] = [],
+): string {
   if (rows.length === 0) return "";
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
   return rows.map((row) =>
-    row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleLength(cell)))).join("  ")
-      .trimEnd()
+    row.map((cell, i) =>
+      (i === 0 ? "" : separators[i - 1] ?? "  ") +
+      (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleLength(cell)))
+    ).join("").trimEnd()
   ).join("\n");
 }
 
