@@ -5,22 +5,14 @@
 import type { PrjContext } from "../cli.ts";
 import { findProjectRoot, openProject } from "../lib/project/project.ts";
 import { openStore } from "../lib/state/store.ts";
-import { journalDir } from "../lib/state/journal.ts";
+import { hasJournalEntries } from "../lib/state/journal.ts";
 import { importLazy } from "../lib/util/lazy.ts";
 import * as path from "../lib/util/path.ts";
-
-/** Whether the journal holds anything (the reconciler loads only then). */
-function journalHasEntries(prjDir: string): boolean {
-  try {
-    for (const _ of Deno.readDirSync(journalDir(prjDir))) return true;
-  } catch { /* no journal yet */ }
-  return false;
-}
 
 /** Repairs what dead prj processes left, telling the user in one line per repair. */
 export async function reconcileFirst(ctx: PrjContext): Promise<void> {
   const found = findProjectRoot(Deno.cwd());
-  if (!found || !journalHasEntries(path.join(found.root, ".prj"))) return;
+  if (!found || !hasJournalEntries(path.join(found.root, ".prj"))) return;
   let project;
   try {
     project = await openProject();

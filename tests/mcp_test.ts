@@ -10,6 +10,7 @@ import {
   prjArgv,
   query,
   removeRepo,
+  spawnPrj,
   tempRepo,
   waitFor,
   writeCommand,
@@ -344,3 +345,63 @@ Deno.test("prj mcp exits 0 when the client closes stdin, and a run it was doing 
   assert.equal(idle.code, 0, new TextDecoder().decode(idle.stderr));
   assert.equal(new TextDecoder().decode(idle.stderr), "");
 });
+
+Deno.test("prj mcp repairs what a killed prj left before a tool answers: its run is interrupted, its program stopped", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await writeCommand(repo, "stuck", "steps:\n  - { name: wait, run: [sleep, '37.5'] }\n");
+  // A prj killed with SIGKILL in the middle of a step leaves its run `running`, a journal entry and its program.
+  const dead = spawnPrj(repo, ["run", "stuck"]);
+  let runId = "";
+  await waitFor(
+    async () => {
+      runId = (await query<{ id: string }>(repo, "SELECT id FROM runs"))[0]?.id ?? "";
+      return runId !== "" && programsOf(runId).length === 1;
+    },
+    30_000,
+    "the step's program to start",
+  );
+  dead.kill("SIGKILL");
+  await dead.output();
+  const [left] = await query<{ id: string; status: string }>(repo, "SELECT id, status FROM runs");
+  assert.deepEqual({ ...left }, { id: runId, status: "running" });
+  const sleeping = () => programsOf(runId);
+  assert.equal(sleeping().length, 1, "the step's program outlived prj");
+
+  const client = await connect(repo);
+  try {
+    const runs = await call(client, "list_runs");
+    assert.equal(runs.isError, false, runs.text);
+    assert.deepEqual(
+      (runs.json as unknown as { id: string; status: string }[]).map((r) => [r.id, r.status]),
+      [[runId, "interrupted"]],
+    );
+  } finally {
+    await client.close();
+  }
+  assert.deepEqual([...Deno.readDirSync(`${repo}/.prj/journal`)].map((e) => e.name), []);
+  await waitFor(() => sleeping().length === 0, 5000, "the dead run's program to be stopped");
+  // And a tool that starts work finds nothing in its way.
+  const again = await connect(repo);
+  try {
+    await writeCommand(repo, "quick", "steps:\n  - { name: hi, run: [echo, hi] }\n");
+    const ran = await call(again, "run_command", { name: "quick" });
+    assert.equal((ran.json as unknown as { status: string }).status, "succeeded", ran.text);
+  } finally {
+    await again.close();
+  }
+});
+
+/** Live processes a run's steps started (their environment names the run). */
+function programsOf(runId: string): string[] {
+  const out: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const env = Deno.readTextFileSync(`/proc/${entry.name}/environ`).split("\0");
+      const state = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1]?.[0];
+      if (env.includes(`PRJ_RUN_ID=${runId}`) && state !== "Z") out.push(entry.name);
+    } catch { /* gone */ }
+  }
+  return out;
+}

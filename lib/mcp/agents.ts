@@ -6,7 +6,8 @@
  */
 import * as path from "../util/path.ts";
 import type { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
-import { type Extra, guarded, progress, text } from "./_tools.ts";
+import { type Extra, progress, text } from "./_tools.ts";
+import type { Repairs } from "./_repair.ts";
 import { z } from "npm:zod@4.6.7";
 import type { Project } from "../project/project.ts";
 import { PrjError } from "../util/errors.ts";
@@ -22,11 +23,13 @@ import { type CostBy, projectCostReport } from "../agents/cost.ts";
  * Adds the agent tools to a server.
  *
  * @param track keeps a long call (a run, a resumed agent) known to the server, so it waits for it when it stops
+ * @param repairs the server's repairs, made before each tool acts
  */
 export function registerAgentTools(
   server: McpServer,
   project: Project,
   track: <T>(work: Promise<T>) => Promise<T>,
+  { guarded }: Repairs,
 ): void {
   server.registerTool("start_agent", {
     title: "Start an agent on a task",

@@ -3,7 +3,8 @@ import * as path from "../util/path.ts";
 import { stdin, stdout } from "node:process";
 import { McpServer, ResourceTemplate } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
 import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
-import { type Extra, guarded, progress, text } from "./_tools.ts";
+import { type Extra, progress, text } from "./_tools.ts";
+import { repairsFor } from "./_repair.ts";
 import { z } from "npm:zod@4.6.7";
 import { PrjError, UsageError } from "../util/errors.ts";
 import { listCommands, loadCommand } from "../definitions/loader.ts";
@@ -65,6 +66,9 @@ function runsOf(server: McpServer): Set<Promise<unknown>> {
  */
 export function createMcpServer(project: Project): McpServer {
   const server = new McpServer({ name: "prj", version: VERSION });
+  // Every tool and resource first repairs what a dead prj process left (a run left `running`, half a worktree).
+  const repairs = repairsFor(project);
+  const { guarded, repair } = repairs;
 
   server.registerTool("list_commands", {
     title: "List commands",
@@ -310,7 +314,7 @@ export function createMcpServer(project: Project): McpServer {
   registerAgentTools(server, project, (work) => {
     runsOf(server).add(work);
     return work.finally(() => runsOf(server).delete(work));
-  });
+  }, repairs);
 
   server.registerTool("list_tasks", {
     title: "List tasks",
@@ -359,7 +363,8 @@ export function createMcpServer(project: Project): McpServer {
   server.registerResource(
     "run-log",
     new ResourceTemplate("prj://runs/{id}/log", {
-      list: () => {
+      list: async () => {
+        await repair();
         const store = openStore(project.prjDir);
         try {
           return {
@@ -376,9 +381,10 @@ export function createMcpServer(project: Project): McpServer {
       },
     }),
     { title: "Run log", description: "A run's log", mimeType: "text/plain" },
-    async (uri: URL, { id }: Record<string, string | string[]>) => ({
-      contents: [{ uri: uri.href, mimeType: "text/plain", text: await readRunLog(project, String(id)) }],
-    }),
+    async (uri: URL, { id }: Record<string, string | string[]>) => {
+      await repair();
+      return { contents: [{ uri: uri.href, mimeType: "text/plain", text: await readRunLog(project, String(id)) }] };
+    },
   );
   return server;
 }

@@ -60,6 +60,14 @@ export function journalDir(prjDir: string): string {
   return path.join(prjDir, "journal");
 }
 
+/** Whether the journal holds anything at all (cheap: one listing; most of the time it is empty). */
+export function hasJournalEntries(prjDir: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(journalDir(prjDir))) return true;
+  } catch { /* no journal yet */ }
+  return false;
+}
+
 function newId(kind: IntentKind): string {
   return `${kind}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
 }
