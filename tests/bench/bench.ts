@@ -165,12 +165,50 @@ try {
   );
   if (want("startup")) {
     console.error("measuring start-up ...");
-    const [b, help, helpMod, list, ten] = await rounds(N, [
+    // The floor of `prj run ten` on this machine: the same ten step processes (a `deno run` each, with the
+    // sandbox's fixed flags, importing the no-op step), two started ahead as prj does, and nothing else.
+    const bare = path.join(tmp, "bare_steps.ts");
+    const child = path.join(tmp, "bare_child.js");
+    await Deno.writeTextFile(
+      child,
+      `await Deno.stdin.read(new Uint8Array(8));\n` +
+        `(await import(${
+          JSON.stringify(new URL(`file://${path.join(repo, ".prj", "steps", "noop.ts")}`).href)
+        })).default();\n` +
+        `Deno.stdout.writeSync(new TextEncoder().encode("done\\n"));\n`,
+    );
+    await Deno.writeTextFile(
+      bare,
+      `const flags = ${
+        JSON.stringify([
+          "run",
+          "--no-prompt",
+          "--no-remote",
+          "--no-npm",
+          "--cached-only",
+          "--no-config",
+          "--no-lock",
+          `--allow-read=${repo}`,
+          child,
+        ])
+      };\n` +
+        `const start = () => new Deno.Command(Deno.execPath(), { args: flags, stdin: "piped", stdout: "piped", stderr: "null" }).spawn();\n` +
+        `const ahead = [];\n` +
+        `for (let i = 0; i < 10; i++) {\n` +
+        `  while (ahead.length < Math.min(3, 10 - i)) ahead.push(start());\n` +
+        `  const c = ahead.shift();\n` +
+        `  const w = c.stdin.getWriter(); await w.write(new Uint8Array([10])); await w.close();\n` +
+        `  for await (const _ of c.stdout) break;\n` +
+        `  await c.status;\n` +
+        `}\n`,
+    );
+    const [b, help, helpMod, list, ten, floor] = await rounds(N, [
       { argv: [Deno.execPath(), "run", empty], cwd: tmp },
       { argv: prj("--help"), cwd: repo },
       { argv: [Deno.execPath(), "run", "-A", path.join(ROOT, "mod.ts"), "--help"], cwd: repo },
       { argv: prj("list"), cwd: repo },
       { argv: prj("run", "ten"), cwd: repo },
+      { argv: [Deno.execPath(), "run", "-A", bare], cwd: repo },
     ]);
     const startup = (what: string, r: typeof b, target: string): Row => ({
       what,
@@ -186,6 +224,7 @@ try {
     rows.push(startup("prj --help via mod.ts (deno run jsr:@prunejuice/cli)", helpMod, "<= 1.5x"));
     rows.push(startup("prj list (5 templates + 20 commands)", list, "<= 3x"));
     rows.push(startup("prj run ten (10 sandboxed no-op steps)", ten, "< 200 ms"));
+    rows.push(startup("its floor: the 10 step processes alone, no prj", floor, "(for reading)"));
   }
   if (want("sandbox")) {
     // --- a sandboxed no-op step against a no-op in-process call
