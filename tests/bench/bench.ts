@@ -10,7 +10,7 @@
  * Usage: deno task bench [--quick] [--only startup|sandbox|memory|worktrees|fleet|conflicts]
  */
 import * as path from "node:path";
-import { runSandboxed } from "../../lib/sandbox/sandbox.ts";
+import { planSandbox, runSandboxed } from "../../lib/sandbox/sandbox.ts";
 import { resolvePermissions } from "../../lib/sandbox/permissions.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "../..");
@@ -166,41 +166,31 @@ try {
   if (want("startup")) {
     console.error("measuring start-up ...");
     // The floor of `prj run ten` on this machine: the same ten step processes (a `deno run` each, with the
-    // sandbox's fixed flags, importing the no-op step), two started ahead as prj does, and nothing else.
-    const bare = path.join(tmp, "bare_steps.ts");
-    const child = path.join(tmp, "bare_child.js");
-    await Deno.writeTextFile(
-      child,
-      `await Deno.stdin.read(new Uint8Array(8));\n` +
-        `(await import(${
-          JSON.stringify(new URL(`file://${path.join(repo, ".prj", "steps", "noop.ts")}`).href)
-        })).default();\n` +
-        `Deno.stdout.writeSync(new TextEncoder().encode("done\\n"));\n`,
+    // flags the sandbox plans for the no-op step, importing it from a data: URL as the host does), two started
+    // ahead as prj does, and nothing else.
+    const artifacts = path.join(repo, ".prj", "artifacts", "bench-floor");
+    const { args } = await planSandbox(
+      resolvePermissions([], { project: repo, worktree: undefined, artifacts }),
+      { project: repo, moduleDir: path.join(repo, ".prj", "steps") },
     );
+    const noop = new URL(`file://${path.join(repo, ".prj", "steps", "noop.ts")}`).href;
+    const host = `await Deno.stdin.read(new Uint8Array(8)); (await import(${JSON.stringify(noop)})).default(); ` +
+      `Deno.stdout.writeSync(new TextEncoder().encode("done\\n"));`;
+    const bare = path.join(tmp, "bare_steps.ts");
     await Deno.writeTextFile(
       bare,
-      `const flags = ${
-        JSON.stringify([
-          "run",
-          "--no-prompt",
-          "--no-remote",
-          "--no-npm",
-          "--cached-only",
-          "--no-config",
-          "--no-lock",
-          `--allow-read=${repo}`,
-          child,
-        ])
-      };\n` +
-        `const start = () => new Deno.Command(Deno.execPath(), { args: flags, stdin: "piped", stdout: "piped", stderr: "null" }).spawn();\n` +
-        `const ahead = [];\n` +
-        `for (let i = 0; i < 10; i++) {\n` +
-        `  while (ahead.length < Math.min(3, 10 - i)) ahead.push(start());\n` +
-        `  const c = ahead.shift();\n` +
-        `  const w = c.stdin.getWriter(); await w.write(new Uint8Array([10])); await w.close();\n` +
-        `  for await (const _ of c.stdout) break;\n` +
-        `  await c.status;\n` +
-        `}\n`,
+      [
+        `const args = ${JSON.stringify(["run", ...args, `data:application/javascript,${encodeURIComponent(host)}`])};`,
+        `const start = () => new Deno.Command(Deno.execPath(), { args, stdin: "piped", stdout: "piped" }).spawn();`,
+        `const ahead = [];`,
+        `for (let i = 0; i < 10; i++) {`,
+        `  while (ahead.length < Math.min(3, 10 - i)) ahead.push(start());`,
+        `  const c = ahead.shift();`,
+        `  const w = c.stdin.getWriter(); await w.write(new Uint8Array([10])); await w.close();`,
+        `  const said = new TextDecoder().decode((await c.stdout.getReader().read()).value);`,
+        `  if (said !== "done\\n" || !(await c.status).success) throw new Error("a step process failed: " + said);`,
+        `}`,
+      ].join("\n"),
     );
     const [b, help, helpMod, list, ten, floor] = await rounds(N, [
       { argv: [Deno.execPath(), "run", empty], cwd: tmp },
