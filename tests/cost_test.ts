@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { connectMcp } from "./support/mcp_client.ts";
 import { agentLab } from "./support/agent_lab.ts";
-import { GIT_ENV, prj, prjArgv, query, waitFor } from "./helpers.ts";
+import { prj, query, waitFor } from "./helpers.ts";
 import type { CostReport } from "../lib/agents/cost.ts";
 import { localDay } from "../lib/agents/usage.ts";
 
@@ -77,17 +76,7 @@ Deno.test("a real headless run's reported cost is recorded: prj cost by run and 
   );
 
   // The MCP tool gives the same report.
-  const [command, ...args] = prjArgv();
-  const client = new Client({ name: "prj-test", version: "1.0.0" });
-  await client.connect(
-    new StdioClientTransport({
-      command: command!,
-      args: [...args, "mcp"],
-      cwd: lab.repo,
-      env: { ...Deno.env.toObject(), ...GIT_ENV, NO_COLOR: "1", ...lab.env },
-      stderr: "pipe",
-    }),
-  );
+  const client = await connectMcp(lab.repo, lab.env);
   try {
     const tool = (await client.listTools()).tools.find((t: { name: string }) => t.name === "costs")!;
     assert.deepEqual(tool.inputSchema.properties, {

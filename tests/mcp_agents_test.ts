@@ -5,46 +5,9 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { callTool as call, connectMcp as connect, type Json } from "./support/mcp_client.ts";
 import { agentLab } from "./support/agent_lab.ts";
-import { git, GIT_ENV, prjArgv, waitFor } from "./helpers.ts";
-
-/** `prj mcp` in a repository, with this process's whole environment (DENO_DIR...) plus `env`. */
-async function connect(repo: string, env: Record<string, string>): Promise<Client> {
-  const [command, ...args] = prjArgv();
-  const transport = new StdioClientTransport({
-    command: command!,
-    args: [...args, "mcp"],
-    cwd: repo,
-    env: { ...Deno.env.toObject(), ...GIT_ENV, NO_COLOR: "1", ...env },
-    stderr: "pipe",
-  });
-  const client = new Client({ name: "prj-test", version: "1.0.0" });
-  await client.connect(transport);
-  return client;
-}
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-async function call(
-  client: Client,
-  name: string,
-  args: Record<string, unknown>,
-  onprogress?: (p: { progress: number; total?: number; message?: string }) => void,
-): Promise<{ isError: boolean; text: string; json: Json }> {
-  const result = await client.callTool({ name, arguments: args }, undefined, {
-    ...(onprogress ? { onprogress } : {}),
-    timeout: 120_000,
-  }) as { isError?: boolean; content: { text: string }[] };
-  const text = result.content[0]?.text ?? "";
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch { /* not JSON */ }
-  return { isError: result.isError === true, text, json };
-}
+import { git, waitFor } from "./helpers.ts";
 
 type Summary = { messages: { role: string; text: string }[] };
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { callTool as call, connectMcp as connect } from "./support/mcp_client.ts";
 import {
   customDenoEnv,
   git,
@@ -16,49 +15,6 @@ import {
   writeCommand,
   writeStep,
 } from "./helpers.ts";
-
-interface TextResult {
-  isError?: boolean;
-  content: { type: string; text: string }[];
-}
-
-/**
- * Connects the SDK's client to `prj mcp` in a repository. The server gets this process's whole
- * environment (DENO_DIR, the TLS settings, HOME...), as an editor would pass it: a hand-picked
- * environment would send Deno to another cache and onto the network.
- */
-async function connect(repo: string, env: Record<string, string> = {}): Promise<Client> {
-  const [command, ...args] = prjArgv();
-  const transport = new StdioClientTransport({
-    command: command!,
-    args: [...args, "mcp"],
-    cwd: repo,
-    env: { ...Deno.env.toObject(), ...GIT_ENV, NO_COLOR: "1", ...env },
-    stderr: "pipe",
-  });
-  const client = new Client({ name: "prj-test", version: "1.0.0" });
-  await client.connect(transport);
-  return client;
-}
-
-async function call(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-  onprogress?: (p: { progress: number; total?: number; message?: string }) => void,
-) {
-  const result = await client.callTool(
-    { name, arguments: args },
-    undefined,
-    onprogress ? { onprogress } : undefined,
-  ) as TextResult;
-  const text = result.content[0]?.text ?? "";
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch { /* not JSON */ }
-  return { isError: result.isError === true, text, json: json as Record<string, unknown> & unknown[] };
-}
 
 Deno.test("prj mcp serves commands, runs, logs, worktrees, sessions and context over stdio", async () => {
   const repo = await makeRepo();
