@@ -48,6 +48,40 @@ Deno.test("a real permission question reads waiting for input on one fleet call,
   assert.ok(hooks.some((h) => h.event === "PermissionRequest") && hooks.some((h) => h.event === "Stop"));
 });
 
+Deno.test("a real agent given a prompt reads working from its launch to its turn's end, on every fleet call, never idle before it", async () => {
+  await using lab = await agentLab("claude", { control: { delay_ms: 1500 } });
+  let returned = 0;
+  const launching = lab.run("feature-branch", "feature_name=opening").then((r) => {
+    returned = Date.now();
+    return r;
+  });
+  // Sampled from before the launch (while prj still starts the agent: its screen shows nothing of it yet)
+  // to the turn's end.
+  const samples: { at: number; state: string | undefined; source: string | undefined }[] = [];
+  const ended = (s: (typeof samples)[number] | undefined) => s?.state === "idle" && s.source === "hook";
+  for (let i = 0; i < 200 && !ended(samples.at(-1)); i++) {
+    const [row] = await lab.fleet();
+    samples.push({ at: Date.now(), state: row?.state, source: row?.stateSource });
+  }
+  const run = await launching;
+  assert.equal(run.code, 0, run.stderr);
+  // Before the launch is recorded its session is a row with no agent in it.
+  const launched = samples.findIndex((s) => s.state !== undefined && s.state !== "no agent");
+  assert.ok(launched >= 0, "the launch was seen");
+  const states = samples.slice(launched);
+  const beforeReturn = states.filter((s) => s.at < returned);
+  assert.ok(beforeReturn.length >= 2, `${beforeReturn.length} fleet calls while prj run started the agent`);
+  assert.ok(ended(states.at(-1)), "the turn ended");
+  assert.deepEqual([...new Set(states.slice(0, -1).map((s) => `${s.state}`))], ["working"]);
+  const [row] = await lab.fleet();
+  const events = await query<{ state: string; detail: string }>(
+    lab.repo,
+    "SELECT state, detail FROM agent_state_events WHERE launch_id = ? ORDER BY id",
+    row!.id,
+  );
+  assert.deepEqual(events.map((e) => [e.state, e.detail]), [["working", "launched"], ["idle", "turn ended"]]);
+});
+
 Deno.test("the real trust dialog (no hook fires before it) reads waiting for input from the pane and notifies once", async () => {
   await using lab = await agentLab("claude", { trust: false });
   const run = await lab.run("feature-branch", "feature_name=trust");

@@ -104,6 +104,18 @@ Deno.test("a real interactive session's transcript: an estimate while it runs, C
   const run = await lab.run("feature-branch", "feature_name=chat");
   assert.equal(run.code, 0, run.stderr);
   await waitFor(async () => (await lab.fleet())[0]?.state === "idle", 30000, "the turn to end");
+  const transcript = (await query<{ transcript_path: string }>(
+    lab.repo,
+    "SELECT transcript_path FROM agent_launches",
+  ))[0]!.transcript_path;
+  // Claude Code writes the turn's last message to its transcript a moment after its Stop hook ran.
+  const entries = async () =>
+    (await Deno.readTextFile(transcript)).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  await waitFor(
+    async () => (await entries()).some((e) => e.type === "assistant" && e.message?.stop_reason === "end_turn"),
+    5000,
+    "the turn's last message in the transcript",
+  );
   // Two messages so far; the stand-in's model has no price: unknown, not 0.
   let report = await costJson(lab.repo, lab.env, "--by", "run");
   assert.deepEqual(brief(report), [`${runId(run)}: 1 240/40 $null`, "total: 1 240/40 $null"]);
@@ -125,12 +137,7 @@ Deno.test("a real interactive session's transcript: an estimate while it runs, C
   await lab.type("repo-chat", "/exit");
   await waitFor(async () => (await lab.fleet())[0]?.state === "exited", 20000, "the session to exit");
   // At exit Claude Code writes its totals (the session's title call included): they replace the estimate.
-  const transcript = (await query<{ transcript_path: string }>(
-    lab.repo,
-    "SELECT transcript_path FROM agent_launches",
-  ))[0]!.transcript_path;
-  const costState = (await Deno.readTextFile(transcript)).split("\n").filter((l) => l.includes('"cost-state"'))
-    .map((l) => JSON.parse(l)).at(-1);
+  const costState = (await entries()).filter((e) => e.type === "cost-state").at(-1);
   assert.ok(costState, "Claude Code wrote its totals");
   await waitFor(async () => (await costJson(lab.repo, lab.env)).total.unknown_costs === 0, 10000, "the totals");
   report = await costJson(lab.repo, lab.env, "--by", "run");

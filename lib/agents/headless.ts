@@ -170,6 +170,8 @@ export async function runHeadlessAgent(store: Store, agent: PreparedAgent, run: 
     headless: true,
     launchDir: agent.launchDir,
     exitFile: files.exit,
+    hooked: agent.hooked,
+    prompted: true,
   });
   let child: Deno.ChildProcess;
   try {

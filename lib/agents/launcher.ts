@@ -114,6 +114,8 @@ export interface PreparedAgent {
   launchDir: string;
   /** Whether it runs headless. */
   headless: boolean;
+  /** Whether prj installed its hooks (they report its state). */
+  hooked: boolean;
   /** Where the prompt was written (`prompt_mode` `stdin` and `file` read it). */
   promptFile: string | undefined;
   /** Environment the kind needs for this launch (Gemini CLI's home with prj's hooks). */
@@ -211,6 +213,7 @@ export function prepareAgent(
     display: display(argv),
     launchDir: dir,
     headless: launch.headless,
+    hooked: command !== undefined,
     promptFile: launch.promptFile,
     env,
     async bindWorkdir(cwd) {
@@ -353,6 +356,8 @@ export async function launchInSession(
     headless: false,
     launchDir: agent.launchDir,
     exitFile: files.exit,
+    hooked: agent.hooked,
+    prompted: launch.prompt !== undefined,
   });
   await sendLine(launch.session, `sh ${shellQuote(script)}`, { project: project.root, worktreePath });
   await checkStarted(agent, launch.session, files);

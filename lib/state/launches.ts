@@ -54,6 +54,10 @@ export interface LaunchRecord {
   hook_background: number;
   /** The agent's transcript of the conversation, when its hooks said. */
   transcript_path: string | null;
+  /** 1 when prj installed the agent's hooks. */
+  hooked: number;
+  /** 1 when the agent was started with a prompt to work on. */
+  prompted: number;
 }
 
 /** A launch to record. */
@@ -70,6 +74,10 @@ export interface NewLaunch {
   /** The launch's folder (see {@link LaunchRecord.launch_dir}). */
   launchDir: string | null;
   exitFile: string | null;
+  /** Whether prj installed the agent's hooks. */
+  hooked?: boolean;
+  /** Whether the agent was started with a prompt to work on. */
+  prompted?: boolean;
 }
 
 /**
@@ -84,8 +92,8 @@ export function insertLaunch(store: Store, launch: NewLaunch): number {
     const t = now();
     const result = db.prepare(
       `INSERT INTO agent_launches (run_id, worktree, worktree_path, branch, session, kind, model, agent_session_id, headless,
-         launched_at, exit_file, launch_dir, state, state_since, state_source, last_change_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'working', ?, 'process', ?)`,
+         launched_at, exit_file, launch_dir, hooked, prompted, state, state_since, state_source, last_change_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'working', ?, 'process', ?)`,
     ).run(
       launch.runId,
       launch.worktree,
@@ -99,6 +107,8 @@ export function insertLaunch(store: Store, launch: NewLaunch): number {
       t,
       launch.exitFile,
       launch.launchDir,
+      launch.hooked ? 1 : 0,
+      launch.prompted ? 1 : 0,
       t,
       t,
     );

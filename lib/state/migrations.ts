@@ -1,7 +1,7 @@
 /** The schema of `.prj/state.db`, as numbered migrations (PRAGMA user_version counts those applied). */
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Migration `v` takes a database from version `v` to `v + 1`. */
 export const MIGRATIONS: readonly string[] = [
@@ -238,4 +238,7 @@ export const MIGRATIONS: readonly string[] = [
      queued_at TEXT NOT NULL,
      state TEXT NOT NULL DEFAULT 'queued'
    );`,
+  // v8: whether prj installed the agent's hooks and gave it a prompt (an opening agent works before its hooks say so)
+  `ALTER TABLE agent_launches ADD COLUMN hooked INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE agent_launches ADD COLUMN prompted INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -68,6 +68,8 @@ export interface LabOptions {
    * (Codex's workspace-write lets it write anywhere under /tmp).
    */
   outsideTmp?: boolean;
+  /** Claude Code's user settings (`settings.json` in its configuration folder), besides prj's own. */
+  claudeSettings?: Record<string, unknown>;
 }
 
 /** Starts a lab for a real agent CLI (installed from npm on first use). */
@@ -96,6 +98,7 @@ export async function agentLab(kind: AgentCliName, o: LabOptions = {}): Promise<
         projects: trust ? { [repo]: { hasTrustDialogAccepted: true } } : {},
       }),
     );
+    if (o.claudeSettings) await Deno.writeTextFile(path.join(dir, "settings.json"), JSON.stringify(o.claudeSettings));
     own = {
       CLAUDE_CONFIG_DIR: dir,
       ANTHROPIC_BASE_URL: api.url,

@@ -47,6 +47,11 @@ export type Observation =
     quietMs: number;
     /** The latest state its hooks reported, if any. */
     hook: TimedHook | undefined;
+    /**
+     * For a kind with hooks, while the agent opens: when its launch began, or (given a prompt)
+     * when its session-start hook ran, until a hook reports it at work or done. Undefined otherwise.
+     */
+    opening?: number | undefined;
     /** Now (ms since the epoch). */
     now: number;
   };
@@ -68,6 +73,13 @@ export interface Classified {
  * cancelled question, so after this the screen (idle) wins.
  */
 export const HOOK_GRACE_MS = 3000;
+
+/**
+ * How long an opening agent reads as working on a screen that shows nothing of it yet (before
+ * it draws, or given a prompt, between its session-start hook and the prompt's submission):
+ * past this the screen rules, as for an agent whose hooks never report.
+ */
+export const OPENING_GRACE_MS = 30_000;
 
 /**
  * What the bottom of a pane says, by the kind's rules: waiting for input, working, or
@@ -122,7 +134,10 @@ export function classify(seen: Observation, rules: PaneRules, idleAfterMs: numbe
     case "working":
       return fromHook("working") ?? { state: "working", source: "pane", exitCode: null };
   }
-  // Neither a dialog nor a busy marker on screen.
+  // Neither a dialog nor a busy marker on screen. An agent still opening has not drawn yet, or has a prompt to submit.
+  if (seen.opening !== undefined && seen.now - seen.opening < OPENING_GRACE_MS) {
+    return { state: "working", source: "process", exitCode: null };
+  }
   if (hook?.state === "idle") return fromHook("idle")!;
   if (hook?.state && (hook.background || seen.now - hook.at < HOOK_GRACE_MS)) return fromHook(hook.state)!;
   if (rules.busyMarker) return { state: "idle", source: "pane", exitCode: null };

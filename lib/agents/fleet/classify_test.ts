@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { agentKind } from "../kinds.ts";
-import { classify, HOOK_GRACE_MS, type Observation, paneSays } from "./classify.ts";
+import { classify, HOOK_GRACE_MS, type Observation, OPENING_GRACE_MS, paneSays } from "./classify.ts";
 
 const SCREENS = path.resolve(import.meta.dirname!, "..", "..", "..", "tests", "fixtures", "screens");
 
@@ -97,6 +97,23 @@ Deno.test("a hook's waiting is believed while the screen catches up, then an Esc
   // Answered: the screen shows work before the next hook arrives.
   const answered = classify(onScreen(screen("working-after-permission-yes"), { hook: asked }), claude, 5000);
   assert.deepEqual([answered.state, answered.source], ["working", "pane"]);
+});
+
+Deno.test("an opening agent reads working on its idle startup screen until its hooks report; a dialog still waits", () => {
+  const startup = screen("idle-startup-manual-mode");
+  const working = { state: "working", source: "process", exitCode: null };
+  // Launched a moment ago, no hook yet.
+  assert.deepEqual(classify(onScreen(startup, { opening: T - 1000 }), claude, 5000), working);
+  // Given a prompt: its session-start hook said idle; the prompt is not submitted yet.
+  const started = { state: "idle" as const, at: T - 200, background: false, detail: "session startup" };
+  assert.deepEqual(classify(onScreen(startup, { hook: started, opening: T - 200 }), claude, 5000), working);
+  // Without a prompt it waits for one: idle, from the hook.
+  assert.deepEqual(classify(onScreen(startup, { hook: started }), claude, 5000).state, "idle");
+  // Hooks that never report: the screen rules after the grace.
+  const late = classify(onScreen(startup, { opening: T - OPENING_GRACE_MS }), claude, 5000);
+  assert.deepEqual([late.state, late.source], ["idle", "pane"]);
+  const trust = classify(onScreen(screen("waiting-trust-folder"), { opening: T - 1000 }), claude, 5000);
+  assert.deepEqual([trust.state, trust.source], ["waiting for input", "pane"]);
 });
 
 Deno.test("dialogs before the session (trust, API key) have no hook: the screen says waiting", () => {

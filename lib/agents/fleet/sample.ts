@@ -13,6 +13,7 @@ import {
   changeLaunchState,
   claimNotification,
   getLaunch,
+  type LaunchRecord,
   setStateSource,
   updateLaunchSeen,
 } from "../../state/launches.ts";
@@ -244,6 +245,7 @@ export async function sampleFleet(
         exitCode,
         screen,
         quietMs: pane?.activity ? Math.max(0, t - pane.activity) : 0,
+        opening: openingSince(l),
         hook: l.hook_state && l.hook_at
           ? {
             state: l.hook_state as ReportedState,
@@ -360,4 +362,16 @@ export async function notifyChanges(project: Project, store: Store, changes: Sta
     }).catch(() => {});
   }
   return notified;
+}
+
+/**
+ * While an agent with prj's hooks opens (see {@link Observation}): since its launch until a
+ * hook reports, or for one given a prompt, since its session-start hook until the prompt's turn
+ * begins. Undefined once it reported more, or for an agent without prj's hooks.
+ */
+function openingSince(l: LaunchRecord): number | undefined {
+  if (!l.hooked) return undefined;
+  if (!l.hook_state || !l.hook_at) return Date.parse(l.launched_at);
+  const started = l.hook_state === "idle" && /^session (startup|resume)$/.test(l.hook_detail ?? "");
+  return l.prompted && started ? Date.parse(l.hook_at) : undefined;
 }
