@@ -287,7 +287,7 @@ export const routes: GroupSpec = group({
           dryRun,
         },
       },
-      docs: { brief: "Delete old finished runs and their artifacts" },
+      docs: { brief: "Delete old finished runs, their artifacts and agent launch folders" },
     }),
     completions: command({
       loader: lazy(() => body("completions", "completions")),

@@ -149,19 +149,29 @@ export async function cleanup(
   const { project, store } = await open();
   const { io } = this;
   try {
-    const { runs, kept } = await planRunCleanup(project, store, new Date(Date.now() - age));
+    const { runs, kept, launches } = await planRunCleanup(project, store, new Date(Date.now() - age));
     for (const k of kept) io.out(`keep ${k.id} (${k.command}): ${k.why}`);
     const older = flags.olderThan ?? "30d";
+    const folders = launches.length > 0 ? ` and ${launches.length} launch folder(s)` : "";
     await sweep(this, flags, {
-      items: runs,
+      items: [...runs, ...launches],
       nothing: `no finished runs older than ${older}`,
-      show: (items) => {
-        io.out(`${items.length} run(s) older than ${older} would be deleted with their artifacts:`);
-        io.out(runRows(io, items.slice(0, 10)) + (items.length > 10 ? `\n... and ${items.length - 10} more` : ""));
+      show: () => {
+        if (runs.length > 0) {
+          io.out(
+            `${runs.length} run(s) older than ${older} would be deleted with their artifacts and agent launch folders:`,
+          );
+          io.out(runRows(io, runs.slice(0, 10)) + (runs.length > 10 ? `\n... and ${runs.length - 10} more` : ""));
+        }
+        if (launches.length > 0) {
+          io.out(
+            `${launches.length} launch folder(s) of agents started outside a run (resumed, messaged) before then would be deleted`,
+          );
+        }
       },
-      question: `Delete ${runs.length} run(s)?`,
-      apply: (items) => deleteRuns(store, project.prjDir, items),
-      done: `deleted ${runs.length} run(s)`,
+      question: `Delete ${runs.length} run(s)${folders}?`,
+      apply: () => deleteRuns(store, project.prjDir, runs, launches),
+      done: `deleted ${runs.length} run(s)${folders}`,
     });
   } finally {
     store.close();

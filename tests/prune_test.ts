@@ -152,3 +152,84 @@ Deno.test("cleanup of old runs keeps a run whose session or agent is alive, and 
   assert.equal(exists(path.join(repo, ".prj", "artifacts", done)), false);
   assert.ok(exists(path.join(repo, ".prj", "artifacts", live)));
 });
+
+Deno.test("cleanup deletes an old run's agent launch folder with it (links removed, never followed); the launch's record stays", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await using server = tempTmux();
+  const env = server.env;
+  let r = await prj(repo, ["run", "feature-branch", "feature_name=old", "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const old = JSON.parse(r.stdout).runId as string;
+  r = await prj(repo, ["run", "feature-branch", "feature_name=new", "--json"], { env });
+  const recent = JSON.parse(r.stdout).runId as string;
+  const launches = await query<{ id: number; run_id: string; launch_dir: string }>(
+    repo,
+    "SELECT id, run_id, launch_dir FROM agent_launches ORDER BY id",
+  );
+  assert.deepEqual(launches.map((l) => l.run_id), [old, recent]);
+  for (const l of launches) assert.ok(exists(path.join(l.launch_dir, "agent.sh")), l.launch_dir);
+  // A launch folder may link to the user's own files (Gemini CLI's home does): they stay.
+  const own = path.join(path.dirname(repo), "own");
+  await Deno.mkdir(own);
+  await Deno.writeTextFile(path.join(own, "chat.json"), "{}");
+  await Deno.symlink(own, path.join(launches[0]!.launch_dir, "chats"));
+  await waitFor(async () => (await prj(repo, ["fleet", "--json"], { env })).stdout.includes('"exited"'), 10000, "exit");
+  r = await prj(repo, ["session", "kill", "repo-old"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path.join(repo, ".prj", "state.db"));
+  db.prepare("UPDATE runs SET started_at = ? WHERE id = ?").run("2020-01-01T00:00:00.000Z", old);
+  db.close();
+  r = await prj(repo, ["cleanup", "--dry-run"], { env });
+  assert.match(
+    r.stdout,
+    /^1 run\(s\) older than 30d would be deleted with their artifacts and agent launch folders:$/m,
+  );
+  assert.ok(exists(launches[0]!.launch_dir));
+  r = await prj(repo, ["cleanup", "--yes"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^deleted 1 run\(s\)$/m);
+  assert.equal(exists(launches[0]!.launch_dir), false);
+  assert.deepEqual([...Deno.readDirSync(own)].map((e) => e.name), ["chat.json"]);
+  assert.ok(exists(path.join(launches[1]!.launch_dir, "agent.sh")), "the recent run's launch folder stays");
+  // The launch's row stays (the fleet's history, its usage), without its folder.
+  const rows = await query<{ id: number; launch_dir: string | null }>(
+    repo,
+    "SELECT id, launch_dir FROM agent_launches ORDER BY id",
+  );
+  assert.deepEqual(rows.map((l) => [l.id, l.launch_dir]), [
+    [launches[0]!.id, null],
+    [launches[1]!.id, launches[1]!.launch_dir],
+  ]);
+  const fleet = await prj(repo, ["fleet", "--json"], { env });
+  assert.equal(fleet.code, 0, fleet.stderr);
+});
+
+Deno.test("cleanup deletes the folder of an old launch of no run once its agent ended and its session closed", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await using server = tempTmux();
+  const env = server.env;
+  let r = await prj(repo, ["run", "feature-branch", "feature_name=solo", "--json"], {
+    env: { ...env, AGENT_SLEEP: "120" },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const runId = JSON.parse(r.stdout).runId as string;
+  // As prj records an agent resumed or messaged outside a run: a launch with no run.
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path.join(repo, ".prj", "state.db"));
+  db.prepare("UPDATE agent_launches SET run_id = NULL, launched_at = ?").run("2020-01-01T00:00:00.000Z");
+  db.close();
+  const [launch] = await query<{ launch_dir: string }>(repo, "SELECT launch_dir FROM agent_launches");
+  r = await prj(repo, ["cleanup", "--yes"], { env });
+  assert.match(r.stdout, /^no finished runs older than 30d$/m, "its agent runs: kept");
+  assert.ok(exists(launch!.launch_dir));
+  r = await prj(repo, ["session", "kill", "repo-solo", "--yes"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  r = await prj(repo, ["cleanup", "--yes"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^deleted 0 run\(s\) and 1 launch folder\(s\)$/m);
+  assert.equal(exists(launch!.launch_dir), false);
+  assert.ok(exists(path.join(repo, ".prj", "artifacts", runId)), "the run is recent: kept");
+});

@@ -1,12 +1,13 @@
 /**
- * `prj cleanup`: which old runs may go with their artifacts. A run whose agent still works, or
- * whose tmux session is still open, is kept (its prompt, logs and record are in use), and the
- * reason is given.
+ * `prj cleanup`: which old runs may go with their artifacts and their agents' launch folders,
+ * and which old launches of no run (a resumed agent, a message to one) may lose their folder. A
+ * run or launch whose agent still works, or whose tmux session is still open, is kept (its
+ * prompt, logs and record are in use), and the reason is given.
  */
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
 import type { RunRecord } from "../state/runs.ts";
-import { activeLaunches } from "../state/launches.ts";
+import { activeLaunches, type LaunchRecord, runlessLaunchesBefore } from "../state/launches.ts";
 import { processAlive } from "../util/liveness.ts";
 import { listSessions } from "../workspace/sessions.ts";
 import { runsOlderThan } from "./history.ts";
@@ -17,6 +18,8 @@ export interface RunCleanupPlan {
   runs: RunRecord[];
   /** Old runs kept, with why. */
   kept: { id: string; command: string; why: string }[];
+  /** Launches of no run, made before the cutoff, whose folder is deleted (their agent ended, their session closed). */
+  launches: LaunchRecord[];
 }
 
 /**
@@ -25,7 +28,8 @@ export interface RunCleanupPlan {
  */
 export async function planRunCleanup(project: Project, store: Store, cutoff: Date): Promise<RunCleanupPlan> {
   const old = runsOlderThan(store, cutoff);
-  if (old.length === 0) return { runs: [], kept: [] };
+  const runless = runlessLaunchesBefore(store, cutoff.toISOString());
+  if (old.length === 0 && runless.length === 0) return { runs: [], kept: [], launches: [] };
   const agents = new Map<string, { pid: number; kind: string }>();
   for (const l of activeLaunches(store)) {
     if (l.run_id && l.pid !== null && processAlive(Number(l.pid), l.pid_start)) {
@@ -36,7 +40,7 @@ export async function planRunCleanup(project: Project, store: Store, cutoff: Dat
   try {
     sessions = new Set((await listSessions(project)).map((s) => s.name));
   } catch { /* no tmux: no sessions */ }
-  const plan: RunCleanupPlan = { runs: [], kept: [] };
+  const plan: RunCleanupPlan = { runs: [], kept: [], launches: [] };
   for (const run of old) {
     const agent = agents.get(run.id);
     if (agent) {
@@ -48,6 +52,10 @@ export async function planRunCleanup(project: Project, store: Store, cutoff: Dat
     } else if (run.session && sessions.has(run.session)) {
       plan.kept.push({ id: run.id, command: run.command, why: `its session ${run.session} is open` });
     } else plan.runs.push(run);
+  }
+  for (const l of runless) {
+    const alive = l.pid !== null && processAlive(Number(l.pid), l.pid_start);
+    if (!alive && !(l.session && sessions.has(l.session))) plan.launches.push(l);
   }
   return plan;
 }

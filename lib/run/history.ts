@@ -5,6 +5,7 @@ import { didYouMean } from "../util/suggest.ts";
 import type { Store } from "../state/store.ts";
 import { countRunsWithPrefix, deleteRunRows, getRun, listRuns, type RunRecord } from "../state/runs.ts";
 import { listSteps, type StepRecord } from "../state/steps.ts";
+import { forgetLaunchFolders, launchFoldersOfRuns, type LaunchRecord } from "../state/launches.ts";
 
 /**
  * Finds a run by id or unique prefix.
@@ -92,17 +93,29 @@ export function runsOlderThan(store: Store, cutoff: Date): RunRecord[] {
   return listRuns(store, { olderThan: cutoff.toISOString() }).filter((r) => r.status !== "running");
 }
 
-/** Deletes runs, their rows and their artifact folders. */
-export async function deleteRuns(store: Store, prjDir: string, runs: readonly RunRecord[]): Promise<void> {
-  for (const run of runs) {
-    const dir = run.artifact_dir ?? path.join(prjDir, "artifacts", run.id);
-    // Only ever delete inside .prj/artifacts.
-    if (path.relative(path.join(prjDir, "artifacts"), dir).startsWith("..")) continue;
+/**
+ * Deletes runs (their rows, their artifact folders and their agents' launch folders) and the
+ * folders of other launches. Only ever inside `.prj/artifacts` and `.prj/launch`; a launch
+ * folder's links are removed, never followed (a Gemini CLI home links to the user's own).
+ */
+export async function deleteRuns(
+  store: Store,
+  prjDir: string,
+  runs: readonly RunRecord[],
+  launches: readonly LaunchRecord[] = [],
+): Promise<void> {
+  const removeInside = async (root: string, dir: string) => {
+    const rel = path.relative(root, dir);
+    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return;
     try {
       await Deno.remove(dir, { recursive: true });
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-  }
+  };
+  for (const run of runs) await removeInside(path.join(prjDir, "artifacts"), runDir(prjDir, run));
+  const folders = [...launchFoldersOfRuns(store, runs.map((r) => r.id)), ...launches];
+  for (const l of folders) if (l.launch_dir) await removeInside(path.join(prjDir, "launch"), l.launch_dir);
+  forgetLaunchFolders(store, folders.map((l) => l.id));
   deleteRunRows(store, runs.map((r) => r.id));
 }

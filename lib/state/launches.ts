@@ -176,6 +176,27 @@ export function activeLaunches(store: Store): LaunchRecord[] {
     .all() as unknown as LaunchRecord[];
 }
 
+/** The launches of these runs that still have a folder under `.prj/launch/`. */
+export function launchFoldersOfRuns(store: Store, runIds: readonly string[]): LaunchRecord[] {
+  const of = sql(store).prepare("SELECT * FROM agent_launches WHERE run_id = ? AND launch_dir IS NOT NULL ORDER BY id");
+  return runIds.flatMap((id) => of.all(id) as unknown as LaunchRecord[]);
+}
+
+/** Launches of no run (a resumed agent, a message to one) made before `cutoff` that still have a folder. */
+export function runlessLaunchesBefore(store: Store, cutoff: string): LaunchRecord[] {
+  return sql(store).prepare(
+    "SELECT * FROM agent_launches WHERE run_id IS NULL AND launched_at < ? AND launch_dir IS NOT NULL ORDER BY id",
+  ).all(cutoff) as unknown as LaunchRecord[];
+}
+
+/** Records that launches' folders were deleted (their rows, states and usage stay). */
+export function forgetLaunchFolders(store: Store, ids: readonly number[]): void {
+  transaction(store, () => {
+    const forget = sql(store).prepare("UPDATE agent_launches SET launch_dir = NULL WHERE id = ?");
+    for (const id of ids) forget.run(id);
+  });
+}
+
 /** What a fleet sample saw of a launch besides its state. */
 export function updateLaunchSeen(
   store: Store,
