@@ -138,7 +138,12 @@ export function processesMentioning(command: string, needle: string): number[] {
 
 /** Waits up to `ms` for those processes to end, then kills the ones left (SIGKILL). */
 export async function waitOrKill(pids: readonly number[], ms: number): Promise<void> {
-  const alive = () => pids.filter((p) => procStat(p) !== undefined && !isDeadState(procStat(p)!.state));
+  // One look at each process: it can end between two.
+  const alive = () =>
+    pids.filter((p) => {
+      const stat = procStat(p);
+      return stat !== undefined && !isDeadState(stat.state);
+    });
   const until = Date.now() + ms;
   while (alive().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   for (const pid of alive()) {
