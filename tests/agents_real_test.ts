@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { agentLab } from "./support/agent_lab.ts";
 import { prj, query, spawnPrj, waitFor } from "./helpers.ts";
+import { exists } from "../lib/util/fs.ts";
 
 Deno.test("a real permission question reads waiting for input on one fleet call, notifies once; then working, then idle", async () => {
   await using lab = await agentLab("claude", { agent: ["interactive_args: [--permission-mode, default]"] });
@@ -27,7 +28,9 @@ Deno.test("a real permission question reads waiting for input on one fleet call,
   await lab.api.control({ delay_ms: 4000 });
   await lab.keys("repo-ask", "1");
   await waitFor(async () => (await lab.fleet())[0]!.state === "working", 5000, "working");
-  assert.ok(await Deno.stat(path.join(path.dirname(lab.repo), "repo.worktrees", "ask", "REAL_CLAUDE.md")));
+  // The screen shows work a moment before the approved write is done.
+  const written = path.join(path.dirname(lab.repo), "repo.worktrees", "ask", "REAL_CLAUDE.md");
+  await waitFor(() => exists(written), 5000, "the approved write");
   await waitFor(async () => (await lab.fleet())[0]!.state === "idle", 15000, "idle after the turn");
   const idle = (await lab.fleet())[0]!;
   assert.deepEqual([idle.stateSource, idle.detail], ["hook", "turn ended"]);
