@@ -208,3 +208,71 @@ Deno.test("prj agent run with a budget the first task spends stops taking tasks,
     ["dev_done", "dev_done"],
   );
 });
+
+Deno.test("a real interactive Codex session's rollout: each response counted once, per launch; a resumed thread counts its own part", async () => {
+  await using lab = await agentLab("codex");
+  const run = await lab.run("feature-branch", "feature_name=chat");
+  assert.equal(run.code, 0, run.json.steps.at(-1)?.error ?? run.stderr);
+  await waitFor(async () => (await lab.fleet())[0]?.state === "idle", 30000, "the turn to end");
+  const [launch] = await query<{ transcript_path: string }>(lab.repo, "SELECT transcript_path FROM agent_launches");
+  const turns = async () =>
+    (await Deno.readTextFile(launch!.transcript_path)).split("\n").filter((l) => l.includes('"task_complete"')).length;
+  await waitFor(async () => (await turns()) === 1, 10000, "the turn in the rollout");
+  // Two responses (the shell call, the answer), each 100 input tokens of which 10 cached, and 20 output.
+  const report = await costJson(lab.repo, lab.env, "--by", "run");
+  assert.deepEqual(brief(report), [`${runId(run)}: 1 180/40 $null`, "total: 1 180/40 $null"]);
+  assert.deepEqual([report.total.cache_read, report.total.unknown_costs, report.lines[0]!.models], [20, 1, [
+    "gpt-fake",
+  ]]);
+  assert.deepEqual(brief(await costJson(lab.repo, lab.env, "--by", "run")), brief(report), "read again: the same");
+  const config = path.join(lab.repo, ".prj", "config.yaml");
+  await Deno.writeTextFile(
+    config,
+    (await Deno.readTextFile(config)).replace(
+      "agent:\n",
+      "agent:\n  prices: { gpt-fake: { input: 1, output: 10, cache_read: 0.1 } }\n",
+    ),
+  );
+  assert.match((await prj(lab.repo, ["cost"], { env: lab.env })).stdout, /^total +1 +180 +40 +20 +0 +~\$0\.0006$/m);
+  // Quit, resume the thread (the same rollout file), one more answer: the resumed launch counts only it.
+  await lab.keys("repo-chat", "C-c");
+  await lab.keys("repo-chat", "C-c");
+  await waitFor(async () => (await lab.fleet())[0]?.state === "exited", 20000, "the session to exit");
+  await lab.api.control({ tool: "none" });
+  const resumed = await prj(lab.repo, ["agent", "resume", "chat"], { env: lab.env });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  await lab.shown("repo-chat", "Done:");
+  await lab.type("repo-chat", "say hi");
+  await waitFor(async () => (await turns()) === 2, 20000, "the resumed turn in the rollout");
+  const byAgent = await costJson(lab.repo, lab.env, "--by", "agent");
+
+  assert.deepEqual(brief(byAgent), ["codex@chat: 2 270/60 $0.000873", "total: 2 270/60 $0.000873"]);
+  const rows = await query<{ launch_id: number; input_tokens: number; output_tokens: number; source: string }>(
+    lab.repo,
+    "SELECT launch_id, input_tokens, output_tokens, source FROM agent_usage ORDER BY launch_id",
+  );
+  assert.deepEqual(rows.map((r) => [r.launch_id, r.input_tokens, r.output_tokens, r.source]), [
+    [1, 180, 40, "rollout"],
+    [2, 90, 20, "rollout"],
+  ]);
+});
+
+Deno.test("a real interactive Gemini CLI session's chat: each reply counted once (a tool call's reply is written twice)", async () => {
+  await using lab = await agentLab("gemini", { control: { tool: "run_shell_command", command: "git status" } });
+  const run = await lab.run("feature-branch", "feature_name=chat");
+  assert.equal(run.code, 0, run.json.steps.at(-1)?.error ?? run.stderr);
+  await waitFor(async () => (await lab.fleet())[0]?.state === "idle", 30000, "the turn to end");
+  const [launch] = await query<{ transcript_path: string }>(lab.repo, "SELECT transcript_path FROM agent_launches");
+  const replies = async () =>
+    (await Deno.readTextFile(launch!.transcript_path)).split("\n").filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l)).filter((e) => e.type === "gemini");
+  await waitFor(async () => (await replies()).some((e) => /^Done:/.test(e.content)), 10000, "the answer in the chat");
+  const written = await replies();
+  assert.ok(written.length > new Set(written.map((e) => e.id)).size, "the tool call's reply is in the chat twice");
+  // The call (1 content: 110 input tokens of which 10 cached) and the answer (3 contents: 130), 20 output and 5
+  // thoughts each.
+  const report = await costJson(lab.repo, lab.env, "--by", "run");
+  assert.deepEqual(brief(report), [`${runId(run)}: 1 220/50 $null`, "total: 1 220/50 $null"]);
+  assert.deepEqual([report.total.cache_read, report.lines[0]!.models], [20, [written[0].model]]);
+  assert.deepEqual(brief(await costJson(lab.repo, lab.env, "--by", "run")), brief(report), "read again: the same");
+});

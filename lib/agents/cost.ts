@@ -1,12 +1,14 @@
 /**
  * The cost ledger: what each agent launch used and cost, recorded from what the agents report
  * (a headless run's result when it ends; an interactive Claude Code session's transcript,
- * read incrementally whenever `prj fleet` or `prj cost` looks), and reported per run, agent,
+ * Codex session's rollout or Gemini CLI session's chat, read incrementally whenever `prj fleet` or `prj cost` looks), and reported per run, agent,
  * task or day. The parsing rules are in `usage.ts`; this module stores and sums.
  */
 import type { Project } from "../project/project.ts";
 import type { Store } from "../state/store.ts";
-import { launchesOfSession, type LaunchRecord, transcriptLaunches } from "../state/launches.ts";
+import { activeLaunches, launchesOfSession, type LaunchRecord, transcriptLaunches } from "../state/launches.ts";
+import { ingestHookEvents } from "./hook_events.ts";
+import { agentKind } from "./kinds.ts";
 import { getRun } from "../state/runs.ts";
 import {
   cursorsOf,
@@ -22,14 +24,23 @@ import {
 import { UsageError } from "../util/errors.ts";
 import { now } from "../util/time.ts";
 import {
+  type ChatCursor,
+  chatUsage,
   claudeTranscriptPath,
   codexRolloutModel,
   computeCost,
+  type DayUsage,
   localDay,
   type ModelPrice,
+  newChatCursor,
+  newRolloutCursor,
   newTranscriptCursor,
   PRICES,
+  readChat,
+  readRollout,
   readTranscript,
+  type RolloutCursor,
+  rolloutUsage,
   roundUsd,
   runUsage,
   type SessionTotals,
@@ -195,6 +206,113 @@ export function syncTranscripts(store: Store, options: { configDir?: string | un
     if (!changed) continue;
     updated++;
     replaceLaunchUsage(store, launch.id, "transcript", transcriptRows(store, launch, cursors));
+  }
+  return updated + syncSessionFiles(store, recent);
+}
+
+/** How a kind's interactive session file is read: from a cursor, for one launch's window. */
+interface SessionFileReader<C extends { offset: number }> {
+  /** The `source` of its usage rows. */
+  source: string;
+  /** Whether a path is the conversation's own file. */
+  owns(file: string, sessionId: string): boolean;
+  start(): C;
+  read(chunk: string, cursor: C, window: { since: string; until: string | null }): C;
+  usage(cursor: C): DayUsage[];
+}
+
+const CODEX_ROLLOUT: SessionFileReader<RolloutCursor> = {
+  source: "rollout",
+  owns: (file, id) => file.endsWith(`-${id}.jsonl`),
+  start: newRolloutCursor,
+  read: readRollout,
+  usage: rolloutUsage,
+};
+
+const GEMINI_CHAT: SessionFileReader<ChatCursor> = {
+  source: "chat",
+  // Named by the start time and the id's first 8 hex digits.
+  owns: (file, id) => /\/chats\/session-[^/]*\.jsonl$/.test(file) && file.endsWith(`-${id.slice(0, 8)}.jsonl`),
+  start: newChatCursor,
+  read: readChat,
+  usage: chatUsage,
+};
+
+/**
+ * The same for interactive Codex and Gemini CLI sessions: each launch reads its part of its
+ * conversation's file (the one its hooks named, which must be the conversation's own; a resumed
+ * one goes on in the same file), from where it stopped.
+ */
+function syncSessionFiles(store: Store, recent: string): number {
+  // The conversation's id and file come from the hooks: stored first, when no fleet call has yet.
+  for (const l of activeLaunches(store)) {
+    if (l.headless || (l.kind !== "codex" && l.kind !== "gemini") || l.transcript_path) continue;
+    ingestHookEvents(store, l, agentKind(l.kind));
+  }
+  return syncKind(store, recent, "codex", CODEX_ROLLOUT) + syncKind(store, recent, "gemini", GEMINI_CHAT);
+}
+
+function syncKind<C extends { offset: number }>(
+  store: Store,
+  recent: string,
+  kind: string,
+  reader: SessionFileReader<C>,
+): number {
+  let updated = 0;
+  for (const launch of transcriptLaunches(store, recent, kind)) {
+    const id = launch.agent_session_id;
+    if (!id) continue;
+    // A resumed conversation goes on in the same file: the path an earlier launch's hooks named, until this one's say.
+    const file = launch.transcript_path ??
+      launchesOfSession(store, id).findLast((l) => l.id < launch.id && l.transcript_path)?.transcript_path;
+    if (!file || !reader.owns(file, id)) continue;
+    const saved = cursorsOf(store, launch.id).find((c) => c.path === file);
+    let cursor = saved ? JSON.parse(saved.state) as C : reader.start();
+    let size: number;
+    try {
+      size = Deno.statSync(file).size;
+    } catch {
+      continue;
+    }
+    if (size < cursor.offset) cursor = reader.start();
+    if (size === cursor.offset) continue;
+    const later = launchesOfSession(store, id).find((l) => l.id > launch.id);
+    cursor = reader.read(readFrom(file, cursor.offset), cursor, {
+      since: launch.launched_at,
+      until: later?.launched_at ?? null,
+    });
+    saveCursor(store, launch.id, file, JSON.stringify(cursor), now());
+    updated++;
+    const owner = ownerOf(store, launch);
+    replaceLaunchUsage(
+      store,
+      launch.id,
+      reader.source,
+      reader.usage(cursor).map((u): NewUsage => {
+        const dayStart = new Date(`${u.day}T00:00:00`).toISOString();
+        const model = u.model || launch.model || null;
+        return {
+          key: `launch:${launch.id}:${reader.source}:${model ?? ""}:${u.day}`,
+          launch_id: launch.id,
+          run_id: launch.run_id,
+          ...owner,
+          worktree: launch.worktree,
+          kind: launch.kind,
+          model,
+          session_id: id,
+          source: reader.source,
+          at: dayStart > launch.launched_at ? dayStart : launch.launched_at,
+          day: u.day,
+          input_tokens: u.input_tokens,
+          output_tokens: u.output_tokens,
+          cache_read: u.cache_read,
+          cache_write: u.cache_write,
+          cost_usd: null,
+          cost_source: null,
+          session_totals: null,
+        };
+      }),
+    );
   }
   return updated;
 }

@@ -300,6 +300,167 @@ export function codexRolloutModel(text: string): string | null {
   return null;
 }
 
+/**
+ * Where reading one launch's part of a Codex rollout got to: kept between reads, so each read
+ * looks only at what was appended since.
+ */
+export interface RolloutCursor {
+  /** Bytes read (whole lines only). */
+  offset: number;
+  /** The model the thread's latest turn named. */
+  model: string | null;
+  /** Usage of the launch's responses, by `model\tday`. */
+  usage: Record<string, TokenCounts>;
+}
+
+/** A cursor at the start of a rollout. */
+export function newRolloutCursor(): RolloutCursor {
+  return { offset: 0, model: null, usage: {} };
+}
+
+/**
+ * Reads what was appended to an interactive Codex session's rollout
+ * (`$CODEX_HOME/sessions/.../rollout-<time>-<thread id>.jsonl`, the `transcript_path` its hooks
+ * report) for one launch of the thread: each response's `token_usage_record` timed within
+ * `[since, until)` counts (a resumed thread appends to the same file; each launch counts its
+ * own part), under the model the turn's `turn_context` named, by local day. Cached tokens are
+ * inside Codex's `input_tokens` and reasoning inside `output_tokens`; no cost is reported.
+ *
+ * @param chunk the text from `cursor.offset` on (a partial last line is left for the next read)
+ * @param cursor where the last read stopped (not changed)
+ * @param window the launch's time window (ISO times; `until` open when no later launch resumed it)
+ * @returns the new cursor
+ * @example
+ * ```ts
+ * import { newRolloutCursor, readRollout } from "./usage.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const usage = { input_tokens: 100, cached_input_tokens: 10, cache_write_input_tokens: 0, output_tokens: 20 };
+ * const text = [
+ *   { timestamp: "2026-11-21T11:18:40.000Z", type: "turn_context", payload: { model: "gpt-5" } },
+ *   { timestamp: "2026-11-21T11:18:41.000Z", type: "token_usage_record", payload: { usage } },
+ * ].map((e) => JSON.stringify(e) + "\n").join("");
+ * const read = readRollout(text, newRolloutCursor(), { since: "2026-11-21T11:18:00.000Z" });
+ * assert.deepEqual(Object.values(read.usage), [{ input_tokens: 90, output_tokens: 20, cache_read: 10, cache_write: 0 }]);
+ * ```
+ */
+export function readRollout(
+  chunk: string,
+  cursor: RolloutCursor,
+  window: { since: string; until?: string | null | undefined },
+): RolloutCursor {
+  const next: RolloutCursor = structuredClone(cursor);
+  const end = chunk.lastIndexOf("\n");
+  if (end < 0) return next;
+  const text = chunk.slice(0, end + 1);
+  next.offset += new TextEncoder().encode(text).length;
+  const since = Date.parse(window.since);
+  const until = window.until ? Date.parse(window.until) : Infinity;
+  for (const entry of jsonObjects(text)) {
+    const payload = obj(entry.payload);
+    if (entry.type === "turn_context") next.model = str(payload?.model) ?? next.model;
+    const settings = obj(payload?.thread_settings);
+    if (entry.type === "event_msg" && payload?.type === "thread_settings_applied") {
+      next.model = str(settings?.model) ?? next.model;
+    }
+    if (entry.type !== "token_usage_record") continue;
+    const u = obj(payload?.usage);
+    const at = Date.parse(String(entry.timestamp ?? ""));
+    if (!u || !(at >= since && at < until)) continue;
+    const cached = num(u.cached_input_tokens);
+    const key = `${next.model ?? ""}\t${localDay(new Date(at))}`;
+    next.usage[key] = add(next.usage[key] ?? ZERO, {
+      input_tokens: Math.max(0, num(u.input_tokens) - cached),
+      output_tokens: num(u.output_tokens),
+      cache_read: cached,
+      cache_write: num(u.cache_write_input_tokens),
+    });
+  }
+  return next;
+}
+
+/** The usage a rollout cursor holds, per model and day (no cost: price it with {@link priced}). */
+export function rolloutUsage(cursor: RolloutCursor): DayUsage[] {
+  return Object.entries(cursor.usage).filter(([, c]) => !isEmpty(c)).sort(([a], [b]) => a.localeCompare(b)).map(
+    ([key, counts]) => {
+      const [model, day] = key.split("\t") as [string, string];
+      return { model, day, estimate: false, ...counts, cost_usd: null, cost_source: null };
+    },
+  );
+}
+
+/**
+ * Where reading one launch's part of a Gemini CLI chat got to: kept between reads, so each read
+ * looks only at what was appended since.
+ */
+export interface ChatCursor {
+  /** Bytes read (whole lines only). */
+  offset: number;
+  /** The launch's model replies by id (a reply that called a tool is written again, with the same id). */
+  replies: Record<string, { model: string; day: string } & TokenCounts>;
+}
+
+/** A cursor at the start of a chat. */
+export function newChatCursor(): ChatCursor {
+  return { offset: 0, replies: {} };
+}
+
+/**
+ * Reads what was appended to an interactive Gemini CLI session's chat
+ * (`~/.gemini/tmp/<project>/chats/session-<time>-<id>.jsonl`, the `transcript_path` its hooks
+ * report) for one launch: each model reply (`type: "gemini"`, with `tokens` and `model`) timed
+ * within `[since, until)` counts once, by its id. `input` includes the cached tokens; thoughts
+ * count as output. The calls of Gemini CLI's routing model are not in the chat.
+ *
+ * @param chunk the text from `cursor.offset` on (a partial last line is left for the next read)
+ * @param cursor where the last read stopped (not changed)
+ * @param window the launch's time window (ISO times; `until` open when no later launch resumed it)
+ * @returns the new cursor
+ */
+export function readChat(
+  chunk: string,
+  cursor: ChatCursor,
+  window: { since: string; until?: string | null | undefined },
+): ChatCursor {
+  const next: ChatCursor = structuredClone(cursor);
+  const end = chunk.lastIndexOf("\n");
+  if (end < 0) return next;
+  const text = chunk.slice(0, end + 1);
+  next.offset += new TextEncoder().encode(text).length;
+  const since = Date.parse(window.since);
+  const until = window.until ? Date.parse(window.until) : Infinity;
+  for (const entry of jsonObjects(text)) {
+    const tokens = obj(entry.tokens);
+    const id = str(entry.id);
+    const model = str(entry.model);
+    const at = Date.parse(String(entry.timestamp ?? ""));
+    if (entry.type !== "gemini" || !tokens || !id || !model || !(at >= since && at < until)) continue;
+    const cached = num(tokens.cached);
+    next.replies[id] = {
+      model,
+      day: localDay(new Date(at)),
+      input_tokens: Math.max(0, num(tokens.input) - cached),
+      output_tokens: num(tokens.output) + num(tokens.thoughts),
+      cache_read: cached,
+      cache_write: 0,
+    };
+  }
+  return next;
+}
+
+/** The usage a chat cursor holds, per model and day (no cost: price it with {@link priced}). */
+export function chatUsage(cursor: ChatCursor): DayUsage[] {
+  const sums = new Map<string, TokenCounts>();
+  for (const { model, day, ...counts } of Object.values(cursor.replies)) {
+    const key = `${model}\t${day}`;
+    sums.set(key, add(sums.get(key) ?? ZERO, counts));
+  }
+  return [...sums].filter(([, c]) => !isEmpty(c)).sort(([a], [b]) => a.localeCompare(b)).map(([key, counts]) => {
+    const [model, day] = key.split("\t") as [string, string];
+    return { model, day, estimate: false, ...counts, cost_usd: null, cost_source: null };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gemini CLI
 
