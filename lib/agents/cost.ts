@@ -288,29 +288,16 @@ function syncKind<C extends { offset: number }>(
       store,
       launch.id,
       reader.source,
-      reader.usage(cursor).map((u): NewUsage => {
-        const dayStart = new Date(`${u.day}T00:00:00`).toISOString();
+      reader.usage(cursor).map((u) => {
         const model = u.model || launch.model || null;
-        return {
-          key: `launch:${launch.id}:${reader.source}:${model ?? ""}:${u.day}`,
-          launch_id: launch.id,
-          run_id: launch.run_id,
-          ...owner,
-          worktree: launch.worktree,
-          kind: launch.kind,
+        return dayRow(
+          launch,
+          owner,
+          reader.source,
+          `launch:${launch.id}:${reader.source}:${model ?? ""}:${u.day}`,
+          u,
           model,
-          session_id: id,
-          source: reader.source,
-          at: dayStart > launch.launched_at ? dayStart : launch.launched_at,
-          day: u.day,
-          input_tokens: u.input_tokens,
-          output_tokens: u.output_tokens,
-          cache_read: u.cache_read,
-          cache_write: u.cache_write,
-          cost_usd: null,
-          cost_source: null,
-          session_totals: null,
-        };
+        );
       }),
     );
   }
@@ -340,6 +327,39 @@ function readFrom(file: string, offset: number): string {
   }
 }
 
+/** A usage row for one model and day of a launch's session file. */
+function dayRow(
+  launch: LaunchRecord,
+  owner: { task_id: string | null; agent_id: string | null },
+  source: string,
+  key: string,
+  u: DayUsage,
+  model: string | null,
+): NewUsage {
+  // The day's usage is dated at the launch or, for a later day, that day's start.
+  const dayStart = new Date(`${u.day}T00:00:00`).toISOString();
+  return {
+    key,
+    launch_id: launch.id,
+    run_id: launch.run_id,
+    ...owner,
+    worktree: launch.worktree,
+    kind: launch.kind,
+    model,
+    session_id: launch.agent_session_id,
+    source,
+    at: dayStart > launch.launched_at ? dayStart : launch.launched_at,
+    day: u.day,
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read: u.cache_read,
+    cache_write: u.cache_write,
+    cost_usd: u.cost_usd,
+    cost_source: u.cost_source,
+    session_totals: null,
+  };
+}
+
 function transcriptRows(store: Store, launch: LaunchRecord, cursors: readonly TranscriptCursor[]): NewUsage[] {
   const owner = ownerOf(store, launch);
   const rows = new Map<string, NewUsage>();
@@ -354,28 +374,7 @@ function transcriptRows(store: Store, launch: LaunchRecord, cursors: readonly Tr
       had.cost_usd = had.cost_usd === null || u.cost_usd === null ? null : roundUsd(had.cost_usd + u.cost_usd);
       continue;
     }
-    // The day's usage is dated at the launch or, for a later day, that day's start.
-    const dayStart = new Date(`${u.day}T00:00:00`).toISOString();
-    rows.set(key, {
-      key,
-      launch_id: launch.id,
-      run_id: launch.run_id,
-      ...owner,
-      worktree: launch.worktree,
-      kind: launch.kind,
-      model: u.model,
-      session_id: launch.agent_session_id,
-      source: "transcript",
-      at: dayStart > launch.launched_at ? dayStart : launch.launched_at,
-      day: u.day,
-      input_tokens: u.input_tokens,
-      output_tokens: u.output_tokens,
-      cache_read: u.cache_read,
-      cache_write: u.cache_write,
-      cost_usd: u.cost_usd,
-      cost_source: u.cost_source,
-      session_totals: null,
-    });
+    rows.set(key, dayRow(launch, owner, "transcript", key, u, u.model));
   }
   return [...rows.values()];
 }

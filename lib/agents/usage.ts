@@ -300,6 +300,22 @@ export function codexRolloutModel(text: string): string | null {
   return null;
 }
 
+/** What a session file's reader takes from a chunk: its whole lines, their length in bytes, and the launch's window in ms. */
+function wholeLines(
+  chunk: string,
+  window: { since: string; until?: string | null | undefined },
+): { text: string; bytes: number; since: number; until: number } | undefined {
+  const end = chunk.lastIndexOf("\n");
+  if (end < 0) return undefined;
+  const text = chunk.slice(0, end + 1);
+  return {
+    text,
+    bytes: new TextEncoder().encode(text).length,
+    since: Date.parse(window.since),
+    until: window.until ? Date.parse(window.until) : Infinity,
+  };
+}
+
 /**
  * Where reading one launch's part of a Codex rollout got to: kept between reads, so each read
  * looks only at what was appended since.
@@ -350,12 +366,10 @@ export function readRollout(
   window: { since: string; until?: string | null | undefined },
 ): RolloutCursor {
   const next: RolloutCursor = structuredClone(cursor);
-  const end = chunk.lastIndexOf("\n");
-  if (end < 0) return next;
-  const text = chunk.slice(0, end + 1);
-  next.offset += new TextEncoder().encode(text).length;
-  const since = Date.parse(window.since);
-  const until = window.until ? Date.parse(window.until) : Infinity;
+  const read = wholeLines(chunk, window);
+  if (!read) return next;
+  const { text, since, until } = read;
+  next.offset += read.bytes;
   for (const entry of jsonObjects(text)) {
     const payload = obj(entry.payload);
     if (entry.type === "turn_context") next.model = str(payload?.model) ?? next.model;
@@ -423,12 +437,10 @@ export function readChat(
   window: { since: string; until?: string | null | undefined },
 ): ChatCursor {
   const next: ChatCursor = structuredClone(cursor);
-  const end = chunk.lastIndexOf("\n");
-  if (end < 0) return next;
-  const text = chunk.slice(0, end + 1);
-  next.offset += new TextEncoder().encode(text).length;
-  const since = Date.parse(window.since);
-  const until = window.until ? Date.parse(window.until) : Infinity;
+  const read = wholeLines(chunk, window);
+  if (!read) return next;
+  const { text, since, until } = read;
+  next.offset += read.bytes;
   for (const entry of jsonObjects(text)) {
     const tokens = obj(entry.tokens);
     const id = str(entry.id);
@@ -648,12 +660,10 @@ export function readTranscript(
   window: { since: string; until?: string | null | undefined },
 ): TranscriptCursor {
   const next: TranscriptCursor = structuredClone(cursor);
-  const end = chunk.lastIndexOf("\n");
-  if (end < 0) return next;
-  const text = chunk.slice(0, end + 1);
-  next.offset += new TextEncoder().encode(text).length;
-  const since = Date.parse(window.since);
-  const until = window.until ? Date.parse(window.until) : Infinity;
+  const read = wholeLines(chunk, window);
+  if (!read) return next;
+  const { text, since, until } = read;
+  next.offset += read.bytes;
   const seen = new Set(next.seen);
   for (const raw of text.split("\n")) {
     if (!raw.trim().startsWith("{")) continue;
