@@ -3,6 +3,7 @@
  * timeout stops only that step. Each is an AbortSignal, and `Stopped` is what a step kind
  * throws when its signal fired.
  */
+import { whenElapsed } from "../util/time.ts";
 
 /** Why a run was stopped: the user cancelled it, or the command's timeout fired. */
 export type StopReason = "cancelled" | "timeout";
@@ -30,7 +31,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 export class RunStop {
   #controller = new AbortController();
   #reason: StopReason | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancelTimer: (() => void) | undefined;
   #outer: AbortSignal | undefined;
   #onCancel = () => this.stop("cancelled");
 
@@ -44,11 +45,11 @@ export class RunStop {
     if (outer?.aborted) this.stop("cancelled");
     outer?.addEventListener("abort", this.#onCancel, { once: true });
     if (timeoutSeconds !== undefined) {
-      this.#timer = setTimeout(() => {
+      this.#cancelTimer = whenElapsed(timeoutSeconds * 1000, () => {
         this.#reason ??= "timeout";
         onTimeout();
         this.stop("timeout");
-      }, timeoutSeconds * 1000);
+      });
     }
   }
 
@@ -70,7 +71,7 @@ export class RunStop {
 
   /** Stops listening (the timer and the caller's signal). */
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     this.#outer?.removeEventListener("abort", this.#onCancel);
   }
 }
@@ -78,7 +79,7 @@ export class RunStop {
 /** One step's stop: the run's signal, and the step's own timeout. */
 export class StepStop {
   #controller = new AbortController();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancelTimer: (() => void) | undefined;
   #runSignal: AbortSignal;
   #onRunAbort = () => this.#controller.abort(this.#runSignal.reason);
   /** Whether the step's own timeout fired. */
@@ -93,10 +94,10 @@ export class StepStop {
     if (runSignal.aborted) this.#onRunAbort();
     runSignal.addEventListener("abort", this.#onRunAbort, { once: true });
     if (timeoutSeconds !== undefined) {
-      this.#timer = setTimeout(() => {
+      this.#cancelTimer = whenElapsed(timeoutSeconds * 1000, () => {
         this.timedOut = true;
         this.#controller.abort("timeout");
-      }, timeoutSeconds * 1000);
+      });
     }
   }
 
@@ -107,7 +108,7 @@ export class StepStop {
 
   /** Stops listening. */
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     this.#runSignal.removeEventListener("abort", this.#onRunAbort);
   }
 }

@@ -14,6 +14,7 @@ import type { StepResult } from "../run/contract.ts";
 import { git } from "../workspace/git.ts";
 import { explainDenial, type ResolvedPermissions } from "./permissions.ts";
 import { HOST_URL } from "./_host.ts";
+import { whenElapsed } from "../util/time.ts";
 import { protectedPaths, sandboxArgs, withAliases } from "./flags.ts";
 import { analyseLinks, resolveLoose, scanLinks } from "./links.ts";
 
@@ -99,8 +100,8 @@ interface Host {
   pumps: Promise<void>;
   /** Set when the process has ended. */
   exited?: boolean;
-  /** A spare's idle timer. */
-  idle?: ReturnType<typeof setTimeout>;
+  /** Cancels a spare's idle timer. */
+  idle?: () => void;
 }
 
 /** Started processes waiting for a step, oldest first. */
@@ -226,7 +227,7 @@ function takeHost(key: string, args: readonly string[], cwd: string): Host {
   for (const other of spares.filter((h) => h.key !== key)) dropSpare(other);
   while (host === undefined && spares.length > 0) {
     const candidate = spares.shift()!;
-    clearTimeout(candidate.idle);
+    candidate.idle?.();
     if (candidate.exited) continue;
     host = candidate;
     host.child.ref();
@@ -238,7 +239,7 @@ function takeHost(key: string, args: readonly string[], cwd: string): Host {
 
 /** Ends a spare and forgets it. */
 function dropSpare(host: Host): void {
-  clearTimeout(host.idle);
+  host.idle?.();
   spares = spares.filter((h) => h !== host);
   kill(host);
 }
@@ -258,9 +259,7 @@ function keepSpares(key: string, args: readonly string[], cwd: string, count: nu
       return; // the step that needs it starts its own
     }
     host.child.unref(); // a spare never keeps prj running; it leaves when prj's end of stdin closes
-    const idle = setTimeout(() => dropSpare(host), SPARE_IDLE_MS);
-    Deno.unrefTimer(idle);
-    host.idle = idle;
+    host.idle = whenElapsed(SPARE_IDLE_MS, () => dropSpare(host));
     host.child.status.then(() => {
       host.exited = true;
       if (spares.includes(host)) dropSpare(host);
@@ -561,9 +560,9 @@ async function drive(
     options.onLog(`[stderr] ${line}`);
   };
 
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+  const cancelTimer = options.timeoutMs === undefined ? undefined : whenElapsed(options.timeoutMs, () => {
     finish({ error: new StepStopped("timeout", `step "${stepName}" timed out after ${options.timeoutMs! / 1000}s`) });
-  }, options.timeoutMs);
+  });
   const onAbort = () => finish({ error: new StepStopped("cancelled", `step "${stepName}" was cancelled`) });
   options.signal.addEventListener("abort", onAbort, { once: true });
   await send({
@@ -573,7 +572,7 @@ async function drive(
   });
   // The process ending before it reported means the step ended it, or the system did.
   host.child.status.then(async (status) => {
-    await Promise.race([host.pumps, new Promise((r) => setTimeout(r, 200))]);
+    await Promise.race([host.pumps, new Promise<void>((r) => whenElapsed(200, r))]);
     if (settled) return;
     const text = stderr.join("\n");
     let message: string;
@@ -591,7 +590,7 @@ async function drive(
     if ("error" in o) throw o.error;
     return o.result;
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     options.signal.removeEventListener("abort", onAbort);
   }
 }

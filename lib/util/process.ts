@@ -1,4 +1,5 @@
 /** Starting programs: streamed (for `run:` steps and agents) and captured (for git and tmux). */
+import { whenElapsed } from "./time.ts";
 import { PrjError } from "./errors.ts";
 
 /** How a streamed program ended. */
@@ -92,9 +93,11 @@ export async function runStreaming(argv: readonly string[], options: StreamOptio
     if (stopped) return;
     stopped = why;
     killGroup(child, "SIGTERM");
-    setTimeout(() => killGroup(child, "SIGKILL"), 2000).unref?.();
+    whenElapsed(2000, () => killGroup(child, "SIGKILL"));
   };
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop("timeout"), options.timeoutMs);
+  const cancelTimer = options.timeoutMs === undefined
+    ? undefined
+    : whenElapsed(options.timeoutMs, () => stop("timeout"));
   const onAbort = () => stop("cancelled");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -103,10 +106,10 @@ export async function runStreaming(argv: readonly string[], options: StreamOptio
     pumpLines(child.stderr, (l) => options.onLine(l, "stderr")),
   ]);
   const status = await child.status;
-  clearTimeout(timer);
+  cancelTimer?.();
   options.signal?.removeEventListener("abort", onAbort);
   // Grandchildren may hold the pipes open; do not wait for them once the program exited.
-  await Promise.race([pumps, new Promise((r) => setTimeout(r, stopped ? 200 : 2000))]);
+  await Promise.race([pumps, new Promise<void>((r) => whenElapsed(stopped ? 200 : 2000, r))]);
   const code = status.code ?? (status.signal ? 128 + signalNumber(status.signal) : 1);
   return stopped ? { code, stopped } : { code };
 }
