@@ -58,6 +58,54 @@ Deno.test("the package's exports load a project and run a command with step even
   }
 });
 
+/** Live step processes (the sandbox's `deno run` hosts) that this process started. */
+function stepProcesses(): number[] {
+  const found: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(ppid) !== Deno.pid || state === "Z") continue;
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes("data:application/javascript")) found.push(+e.name);
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+Deno.test({
+  name: "a run that stops early ends the step processes it started ahead: none stays beside a prj that goes on",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "prj-lib-" });
+    try {
+      await initProject(dir);
+      await Deno.writeTextFile(
+        path.join(dir, ".prj", "steps", "boom.ts"),
+        "export default () => { throw new Error('boom'); };",
+      );
+      await Deno.writeTextFile(path.join(dir, ".prj", "steps", "noop.ts"), "export default () => {};");
+      await Deno.writeTextFile(path.join(dir, ".prj", "commands", "early.yaml"), "steps: [boom, noop, noop, noop]\n");
+      const project = await openProject(dir);
+      const command = await loadCommand(project, "early");
+      let started = 0;
+      const result = await runCommand(project, command, {
+        args: {},
+        // While the first step runs, the processes of the next two are started (the run's spares).
+        onEvent: (e) => e.type === "step-end" && (started = stepProcesses().length),
+      });
+      assert.equal(result.status, "failed");
+      assert.ok(started >= 1, `step processes started ahead, seen when the first step ended: ${started}`);
+      // This process goes on (as \`prj mcp\` does): the spares of the steps that never ran must be gone.
+      const deadline = Date.now() + 3000;
+      while (stepProcesses().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(stepProcesses(), []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("deno.json: version, exports, tasks and publish settings; no unstable feature", async () => {
   const config = JSON.parse(await Deno.readTextFile(path.resolve(import.meta.dirname!, "../deno.json")));
   assert.equal(config.name, "@prunejuice/cli");

@@ -15,6 +15,7 @@ import { afterStep, stoppedRun, stoppedRunError } from "./status.ts";
 import { type RunState, runStep } from "./step.ts";
 import { RunStop } from "./stop.ts";
 import { teardownRun } from "./teardown.ts";
+import { releaseSandbox } from "./kinds/module.ts";
 
 /** How a run ended. */
 export interface RunResult {
@@ -180,6 +181,7 @@ export async function runCommand(project: Project, def: CommandDefinition, optio
       session.notice(message);
     });
   }
+  await releaseSandbox(); // the processes started for steps that did not run
   const durationMs = session.finish(status, error);
   if (!options.store) store.close();
   return {

@@ -100,15 +100,14 @@ interface Host {
   pumps: Promise<void>;
   /** Set when the process has ended. */
   exited?: boolean;
-  /** Cancels a spare's idle timer. */
-  idle?: () => void;
 }
 
-/** Started processes waiting for a step, oldest first. */
+/**
+ * Started processes waiting for a step, oldest first. None outlives the run that started it
+ * (releaseSpares), so a prj that runs for hours (`prj mcp`, the agent runner) keeps none idle;
+ * and none keeps prj running (unref'd; it leaves when prj's end of its stdin closes).
+ */
 let spares: Host[] = [];
-
-/** A spare not taken within this time is ended (prj may run for hours: `prj mcp`, the agent runner). */
-const SPARE_IDLE_MS = 60_000;
 
 /** The first regular file `name` in PATH's folders. */
 function onPath(name: string): string | undefined {
@@ -227,7 +226,6 @@ function takeHost(key: string, args: readonly string[], cwd: string): Host {
   for (const other of spares.filter((h) => h.key !== key)) dropSpare(other);
   while (host === undefined && spares.length > 0) {
     const candidate = spares.shift()!;
-    candidate.idle?.();
     if (candidate.exited) continue;
     host = candidate;
     host.child.ref();
@@ -239,7 +237,6 @@ function takeHost(key: string, args: readonly string[], cwd: string): Host {
 
 /** Ends a spare and forgets it. */
 function dropSpare(host: Host): void {
-  host.idle?.();
   spares = spares.filter((h) => h !== host);
   kill(host);
 }
@@ -259,13 +256,21 @@ function keepSpares(key: string, args: readonly string[], cwd: string, count: nu
       return; // the step that needs it starts its own
     }
     host.child.unref(); // a spare never keeps prj running; it leaves when prj's end of stdin closes
-    host.idle = whenElapsed(SPARE_IDLE_MS, () => dropSpare(host));
     host.child.status.then(() => {
       host.exited = true;
       if (spares.includes(host)) dropSpare(host);
     });
     spares.push(host);
   }
+}
+
+/**
+ * Ends the processes started ahead that no step took: a run calls it when it ends, as one that
+ * stopped early (a step failed, Ctrl-C) leaves those of the steps it never ran. A run going on
+ * beside it (`prj mcp`) only loses its spares: its next step starts its process itself.
+ */
+export function releaseSpares(): void {
+  for (const host of [...spares]) dropSpare(host);
 }
 
 /** git's `core.hooksPath` of a project (a relative one names a folder in every checkout), per project. */

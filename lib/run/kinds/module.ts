@@ -17,8 +17,14 @@ import { Stopped } from "../stop.ts";
  * The sandbox's runner, loaded when the first sandboxed step runs: it is the largest part of
  * the engine, and plans, `--help` and runs without user steps never need it.
  */
+let loaded: Promise<typeof import("../../sandbox/sandbox.ts")> | undefined;
 function sandbox(): Promise<typeof import("../../sandbox/sandbox.ts")> {
-  return importLazy<typeof import("../../sandbox/sandbox.ts")>("../../sandbox/sandbox.ts", import.meta.url);
+  return loaded ??= importLazy<typeof import("../../sandbox/sandbox.ts")>("../../sandbox/sandbox.ts", import.meta.url);
+}
+
+/** Ends the step processes started ahead that no step took (see releaseSpares); a run calls it when it ends. */
+export async function releaseSandbox(): Promise<void> {
+  if (loaded) (await loaded).releaseSpares();
 }
 
 /**
