@@ -14,7 +14,7 @@ import type { StepResult } from "../run/contract.ts";
 import { git } from "../workspace/git.ts";
 import { explainDenial, type ResolvedPermissions } from "./permissions.ts";
 import { HOST_URL } from "./_host.ts";
-import { whenElapsed } from "../util/time.ts";
+import { waitAtMost, whenElapsed } from "../util/time.ts";
 import { protectedPaths, sandboxArgs, withAliases } from "./flags.ts";
 import { analyseLinks, resolveLoose, scanLinks } from "./links.ts";
 
@@ -577,7 +577,7 @@ async function drive(
   });
   // The process ending before it reported means the step ended it, or the system did.
   host.child.status.then(async (status) => {
-    await Promise.race([host.pumps, new Promise<void>((r) => whenElapsed(200, r))]);
+    await waitAtMost(host.pumps, 200);
     if (settled) return;
     const text = stderr.join("\n");
     let message: string;

@@ -1,5 +1,5 @@
 /** Starting programs: streamed (for `run:` steps and agents) and captured (for git and tmux). */
-import { whenElapsed } from "./time.ts";
+import { waitAtMost, whenElapsed } from "./time.ts";
 import { PrjError } from "./errors.ts";
 
 /** How a streamed program ended. */
@@ -89,11 +89,12 @@ export async function runStreaming(argv: readonly string[], options: StreamOptio
     writer.write(new TextEncoder().encode(options.stdin)).then(() => writer.close()).catch(() => {});
   }
   let stopped: "timeout" | "cancelled" | undefined;
+  let cancelKill: (() => void) | undefined;
   const stop = (why: "timeout" | "cancelled") => {
     if (stopped) return;
     stopped = why;
     killGroup(child, "SIGTERM");
-    whenElapsed(2000, () => killGroup(child, "SIGKILL"));
+    cancelKill = whenElapsed(2000, () => killGroup(child, "SIGKILL"));
   };
   const cancelTimer = options.timeoutMs === undefined
     ? undefined
@@ -107,9 +108,10 @@ export async function runStreaming(argv: readonly string[], options: StreamOptio
   ]);
   const status = await child.status;
   cancelTimer?.();
+  cancelKill?.();
   options.signal?.removeEventListener("abort", onAbort);
   // Grandchildren may hold the pipes open; do not wait for them once the program exited.
-  await Promise.race([pumps, new Promise<void>((r) => whenElapsed(stopped ? 200 : 2000, r))]);
+  await waitAtMost(pumps, stopped ? 200 : 2000);
   const code = status.code ?? (status.signal ? 128 + signalNumber(status.signal) : 1);
   return stopped ? { code, stopped } : { code };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { whenElapsed } from "./time.ts";
+import { waitAtMost, whenElapsed } from "./time.ts";
 
 Deno.test("whenElapsed() calls once the time has passed, and not at all once cancelled", async () => {
   const calls: string[] = [];
@@ -30,4 +30,26 @@ Deno.test("whenElapsed() keeps a process running until it fires, and a cancelled
     await run(`const cancel = whenElapsed(3_600_000, () => console.log("fired")); cancel(); console.log("done");`),
     "done\n",
   );
+});
+
+Deno.test("waitAtMost() ends with the promise or at the limit, and leaves no timer keeping a process running", async () => {
+  let t0 = performance.now();
+  await waitAtMost(new Promise(() => {}), 50);
+  assert.ok(performance.now() - t0 >= 49, "it waited the limit out");
+  t0 = performance.now();
+  await waitAtMost(Promise.reject(new Error("ignored")), 10_000);
+  assert.ok(performance.now() - t0 < 5_000, "it ended with the promise");
+  // A process that awaited a settled promise must not then wait for the limit.
+  const time = JSON.stringify(new URL("./time.ts", import.meta.url).href);
+  const t1 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { waitAtMost } from ${time};\nawait waitAtMost(Promise.resolve(), 60_000);\nconsole.log("done");`,
+    ],
+    stdout: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "done\n");
+  assert.ok(performance.now() - t1 < 15_000, "the process did not wait for the limit");
 });

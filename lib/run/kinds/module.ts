@@ -13,11 +13,12 @@ import type { StepResult } from "../contract.ts";
 import type { StepRun } from "../step_run.ts";
 import { Stopped } from "../stop.ts";
 
+let loaded: Promise<typeof import("../../sandbox/sandbox.ts")> | undefined;
+
 /**
  * The sandbox's runner, loaded when the first sandboxed step runs: it is the largest part of
  * the engine, and plans, `--help` and runs without user steps never need it.
  */
-let loaded: Promise<typeof import("../../sandbox/sandbox.ts")> | undefined;
 function sandbox(): Promise<typeof import("../../sandbox/sandbox.ts")> {
   return loaded ??= importLazy<typeof import("../../sandbox/sandbox.ts")>("../../sandbox/sandbox.ts", import.meta.url);
 }
