@@ -19,6 +19,8 @@ export interface PrjContext extends CommandContext {
   io: Io;
   /** The exit code a command chose. */
   exit: { code: number | undefined };
+  /** The help to read for this invocation (`see \`prj run --help\``), for a usage mistake that names none. */
+  helpHint?: () => Promise<string>;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -36,7 +38,9 @@ function guard(fn: Fn): Fn {
       const error = caught instanceof PrjError ? caught : await explained(caught);
       if (error instanceof PrjError) {
         this.io.err(`${this.io.paint("red", "error:")} ${error.message}`);
-        if (error.hint) this.io.err(`${this.io.paint("gray", "hint:")} ${error.hint}`);
+        // A usage mistake always says what to read next: its own hint, else the command's help.
+        const hint = error.hint ?? (error.name === "UsageError" ? await this.helpHint?.() : undefined);
+        if (hint) this.io.err(`${this.io.paint("gray", "hint:")} ${hint}`);
         this.exit.code = error.exitCode;
         return;
       }

@@ -69,8 +69,12 @@ export async function runCli(routes: GroupSpec, args: readonly string[], io: Io)
     env: { STRICLI_SKIP_VERSION_CHECK: "1", ...(io.tty ? {} : { STRICLI_NO_COLOR: "1" }) },
     exitCode: null as number | string | null,
   };
-  const context = { process: proc, io, exit };
   const app = application(routes);
+  const helpHint = async () => {
+    const { helpFor } = await importLazy<typeof import("./usage.ts")>("./usage.ts", import.meta.url);
+    return helpFor(args, (words) => isRoute(app, words));
+  };
+  const context = { process: proc, io, exit, helpHint };
   if (args[0] === "__complete") {
     const proposals = await proposeCompletions(app, args.slice(1), context);
     for (const p of proposals) io.out(p.completion);

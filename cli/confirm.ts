@@ -32,6 +32,8 @@ export interface Sweep<T> {
   apply(items: T[]): Promise<void>;
   /** Printed when done. */
   done: string | (() => string);
+  /** Printed after the list of a dry run. */
+  dryRunNote?: string;
 }
 
 /**
@@ -49,8 +51,9 @@ export async function sweep<T>(
   const report = (items: T[], dryRun: boolean) =>
     io.json({ [json!.key]: items.map(json!.item), ...json!.extra?.(), dryRun });
   if (work.items.length === 0) return json ? report([], flags.dryRun ?? false) : io.out(work.nothing);
-  if (!json) work.show(work.items, flags.dryRun ?? false);
-  if (flags.dryRun) return json ? report(work.items, true) : undefined;
+  // Before a question (or a refusal without a terminal) the list is what would be done, not what is done.
+  if (!json) work.show(work.items, (flags.dryRun ?? false) || !flags.yes);
+  if (flags.dryRun) return json ? report(work.items, true) : work.dryRunNote ? io.out(work.dryRunNote) : undefined;
   if (!flags.yes && !(await confirm(io, work.question))) {
     ctx.exit.code = io.interactive ? 1 : 2;
     return;

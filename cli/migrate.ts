@@ -34,13 +34,13 @@ export async function migrate(
         io.out(`  ${io.paint("bold", m.display)}`);
         for (const change of m.changes) io.out(`    ${change}`);
       }
-      if (dryRun) io.out("dry run: nothing written");
     },
     question: `Rewrite ${plan.migrations.length} file(s) in today's form (comments are kept)?`,
     apply: async (items) => {
       for (const m of items) await applyMigration(m);
     },
-    done: `rewrote ${plan.migrations.length} file(s); \`git diff\` shows the changes`,
+    done: `rewrote ${plan.migrations.length} file(s) in today's form`,
+    dryRunNote: "dry run: nothing written",
   });
   if (plan.failed.length > 0 && this.exit.code === undefined) this.exit.code = 1;
 }

@@ -78,7 +78,7 @@ export async function attach(this: PrjContext, _flags: Record<string, never>, na
 /** `prj session kill <name>`. */
 export async function kill(this: PrjContext, flags: { yes?: boolean }, name: string): Promise<void> {
   const p = await project();
-  const session = await findSession(p, name);
+  const session = await findSession(p, name, { exact: true });
   if (!flags.yes && this.io.interactive) {
     if (!(await confirm(this.io, `Kill tmux session ${session.name}?`))) {
       this.exit.code = 1;

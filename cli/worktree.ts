@@ -139,7 +139,14 @@ export async function prune(
       const done = await pruneWorktrees(p, items);
       // Whatever changed meanwhile (an agent started) is left alone and named.
       refused.push(...done.refused);
-      if (!flags.json) showRefused(done.refused);
+      if (!flags.json) {
+        showRefused(done.refused);
+        for (const a of done.prune) {
+          if (a.keptBranch) {
+            io.out(`kept branch ${a.branch}: ${a.keptBranch}; \`git branch -D ${a.branch}\` deletes it`);
+          }
+        }
+      }
       items.splice(0, items.length, ...done.prune);
     },
     done: () => `pruned ${plan.prune.length} worktree(s)`,

@@ -42,6 +42,38 @@ Deno.test("the argument parser's complaints are one error line and a hint, exit 
   assert.doesNotMatch(help.stdout, /no-no-copy/);
 });
 
+Deno.test("a usage mistake found past the parser is one error line and a hint too: its own, else the help", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const cases: [string[], string][] = [
+    [
+      ["cleanup", "--older-than", "5x"],
+      'error: --older-than: expected a duration like 30s, 5m, 12h, 30d or 2w, found "5x"\n' +
+      "hint: write a number and one unit: ms, s, m, h, d or w\n",
+    ],
+    [
+      ["cost", "--since", "soon"],
+      'error: --since: expected a duration (7d, 12h), a day (2026-11-01) or today, found "soon"\n' +
+      "hint: a duration is a number and one unit: m, h, d or w\n",
+    ],
+    [["task", "show", "abc"], 'error: Task id must be a number, found "abc"\nhint: see `prj task show --help`\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = await prj(repo, args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.stderr, stderr, args.join(" "));
+  }
+  // Two runs whose ids share a prefix: the ambiguous prefix says where the ids are.
+  await prj(repo, ["run", "example"]);
+  await prj(repo, ["run", "example"]);
+  const r = await prj(repo, ["logs", "2"]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /^error: Run id prefix "2" matches 2 runs; give more characters\nhint: see `prj history` for run ids\n$/,
+  );
+});
+
 Deno.test("a refusal without a terminal exits 2; answering no at the prompt exits 1", async () => {
   await using fixture = await tempRepo();
   const repo = fixture.path;

@@ -119,6 +119,14 @@ Deno.test("bad worktree names are refused and a failure part way leaves nothing 
   let r = await prj(repo, ["worktree", "create", "nobase", "--from", "no-such-branch"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /Base "no-such-branch" is not a branch or commit/);
+  // --from starts a new branch; an existing one is checked out as it is, so --from is refused, not ignored.
+  await git(repo, "branch", "other");
+  await git(repo, "branch", "existing");
+  r = await prj(repo, ["worktree", "create", "existing", "--from", "other"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: Branch "existing" exists already, so --from other would not apply$/m);
+  assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees")), false);
+  await git(repo, "branch", "-D", "other", "existing");
   await setConfig(repo, "worktree:\n  setup:\n    - exit 7\n");
   r = await prj(repo, ["worktree", "create", "broken"]);
   assert.equal(r.code, 1);
@@ -275,8 +283,23 @@ Deno.test("sessions: create, list, attach through tmux, kill, cleanup of orphans
   await Deno.remove(path.join(path.dirname(repo), "repo.worktrees", "two"), { recursive: true });
   r = await prj(repo, ["session", "cleanup", "--dry-run"], { env });
   assert.match(r.stdout, /would kill repo-two \(worktree two is gone\)/);
+  // Without a terminal and --yes it refuses, and its list says what it would have done.
+  r = await prj(repo, ["session", "cleanup"], { env });
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /^would kill repo-two \(worktree two is gone\)$/m);
+  assert.match(r.stderr, /^error: refusing without confirmation/m);
   r = await prj(repo, ["session", "cleanup", "--yes", "--json"], { env });
   assert.deepEqual(JSON.parse(r.stdout).killed, ["repo-two"]);
+  // kill takes a whole name: a prefix (or nothing) that names one session kills none.
+  for (const partial of ["repo-one", ""]) {
+    r = await prj(repo, ["session", "kill", partial], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: No prj session named ".*" in this project$/m);
+  }
+  assert.match(r.stderr, /^hint: see `prj session list`$/m);
+  r = await prj(repo, ["session", "kill", "repo-one"], { env });
+  assert.match(r.stderr, /^hint: give the whole name: repo-one-fix-bug-12$/m);
+  assert.ok((await tmuxSessions(socket)).includes("repo-one-fix-bug-12"));
   r = await prj(repo, ["session", "kill", "repo-one-fix-bug-12"], { env });
   assert.equal(r.code, 0, r.stderr);
   const left = await tmuxSessions(socket);
@@ -339,6 +362,8 @@ Deno.test("a run that fails after create-worktree leaves no worktree, branch or 
   const json = JSON.parse(r.stdout);
   assert.equal(json.status, "failed");
   assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees", "doomed-wt")), false);
+  // The folder prj made for worktrees goes with its last worktree.
+  assert.equal(exists(path.join(path.dirname(repo), "repo.worktrees")), false);
   assert.deepEqual(await branches(repo), ["main"]);
   assert.deepEqual(await tmuxSessions(socket), []);
   const resources = await query<{ kind: string; removed_at: string | null }>(
@@ -364,6 +389,70 @@ Deno.test("a run that fails after create-worktree leaves no worktree, branch or 
   );
   assert.deepEqual(await branches(repo), ["kept-wt", "main"]);
   assert.deepEqual(await tmuxSessions(socket), []);
+});
+
+Deno.test("commits on a detached HEAD that no branch holds keep the worktree: run teardown, remove and prune", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  const wts = path.join(path.dirname(repo), "repo.worktrees");
+  const detachAndCommit = (dir: string) =>
+    new Deno.Command("sh", {
+      args: ["-c", "git checkout -q --detach && echo w > w.txt && git add w.txt && git commit -qm 'agent work'"],
+      cwd: dir,
+      env: { GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@a", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@a" },
+    }).output();
+  await Deno.writeTextFile(
+    path.join(repo, ".prj", "commands", "detach.yaml"),
+    [
+      "steps:",
+      "  - { uses: create-worktree, with: { name: det } }",
+      "  - name: work",
+      '    run: [sh, -c, "git checkout -q --detach && echo w > w.txt && git add w.txt && git commit -qm w && exit 4"]',
+    ].join("\n"),
+  );
+  const env = { GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@a", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@a" };
+  const r = await prj(repo, ["run", "detach"], { env });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /kept worktree det \(.*\): it has 1 commit\(s\) on a detached HEAD that no branch holds/);
+  assert.equal(await Deno.readTextFile(path.join(wts, "det", "w.txt")), "w\n");
+
+  // `worktree remove` refuses without --force, and loses nothing.
+  const refused = await prj(repo, ["worktree", "remove", "det"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^error: Worktree "det" has 1 commit\(s\) on a detached HEAD that no branch holds/m);
+  assert.ok(exists(path.join(wts, "det", "w.txt")));
+  // A detached HEAD at a commit a branch holds is no work of its own.
+  await prj(repo, ["worktree", "create", "plain"]);
+  await new Deno.Command("git", { args: ["checkout", "-q", "--detach"], cwd: path.join(wts, "plain") }).output();
+  const plain = await prj(repo, ["worktree", "remove", "plain"]);
+  assert.equal(plain.code, 0, plain.stderr);
+
+  // Its folder deleted by hand, git still records the commit: prune keeps the record and says why.
+  await prj(repo, ["worktree", "create", "gone"]);
+  await detachAndCommit(path.join(wts, "gone"));
+  await Deno.remove(path.join(wts, "gone"), { recursive: true });
+  const pruned = await prj(repo, ["worktree", "prune", "--yes"]);
+  assert.match(pruned.stdout, /keep gone: git still records 1 commit\(s\) on its detached HEAD that no branch holds/);
+  assert.match(await git(repo, "worktree", "list", "--porcelain"), /gone/);
+
+  // A branch with commits of its own outlives a pruned worktree whose folder is gone, and prune says so.
+  await prj(repo, ["worktree", "create", "feat"]);
+  await new Deno.Command("sh", {
+    args: ["-c", "echo f > f.txt && git add f.txt && git commit -qm f"],
+    cwd: path.join(wts, "feat"),
+    env,
+  }).output();
+  await Deno.remove(path.join(wts, "feat"), { recursive: true });
+  const prunedFeat = await prj(repo, ["worktree", "prune", "--yes"]);
+  assert.match(
+    prunedFeat.stdout,
+    /^kept branch feat: it has commits that are not in main; `git branch -D feat` deletes it$/m,
+  );
+  assert.ok((await branches(repo)).includes("feat"));
+
+  const forced = await prj(repo, ["worktree", "remove", "det", "--force"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(exists(path.join(wts, "det")), false);
 });
 
 Deno.test("three feature-branch agents launched in parallel all finish their work on their own branches", async () => {

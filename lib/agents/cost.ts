@@ -527,7 +527,9 @@ export function parseSince(text: string, at: Date = new Date()): { at?: string; 
     const ms = Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "m" | "h" | "d" | "w"];
     return { at: new Date(at.getTime() - ms).toISOString() };
   }
-  throw new UsageError(`--since: expected a duration (7d, 12h), a day (2026-11-01) or today, found "${text}"`);
+  throw new UsageError(`--since: expected a duration (7d, 12h), a day (2026-11-01) or today, found "${text}"`, {
+    hint: "a duration is a number and one unit: m, h, d or w",
+  });
 }
 
 /**

@@ -16,7 +16,11 @@ export function findRun(store: Store, idOrPrefix: string): RunRecord {
   const run = getRun(store, idOrPrefix);
   if (run) return run;
   const n = countRunsWithPrefix(store, idOrPrefix);
-  if (n > 1) throw new UsageError(`Run id prefix "${idOrPrefix}" matches ${n} runs; give more characters`);
+  if (n > 1) {
+    throw new UsageError(`Run id prefix "${idOrPrefix}" matches ${n} runs; give more characters`, {
+      hint: "see `prj history` for run ids",
+    });
+  }
   throw new UsageError(`No run "${idOrPrefix}"`, { hint: "see `prj history` for run ids" });
 }
 

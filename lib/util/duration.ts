@@ -10,6 +10,10 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
  */
 export function parseDuration(text: string, what = "duration"): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
-  if (!m) throw new UsageError(`${what}: expected a duration like 30s, 5m, 12h, 30d or 2w, found "${text}"`);
+  if (!m) {
+    throw new UsageError(`${what}: expected a duration like 30s, 5m, 12h, 30d or 2w, found "${text}"`, {
+      hint: "write a number and one unit: ms, s, m, h, d or w",
+    });
+  }
   return Number(m[1]) * UNITS[m[2]!]!;
 }

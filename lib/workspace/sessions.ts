@@ -172,15 +172,28 @@ export async function createSession(
 }
 
 /**
- * Resolves a session by exact name or unique prefix among this project's sessions.
+ * Resolves a session by exact name or unique prefix among this project's sessions (only by its
+ * whole name with `exact`).
  *
  * @throws {UsageError} when none or several match
  */
-export async function findSession(project: Project, nameOrPrefix: string): Promise<SessionInfo> {
+export async function findSession(
+  project: Project,
+  nameOrPrefix: string,
+  options: { exact?: boolean } = {},
+): Promise<SessionInfo> {
   const sessions = await listSessions(project);
   const exact = sessions.find((s) => s.name === nameOrPrefix);
   if (exact) return exact;
-  const matches = sessions.filter((s) => s.name.startsWith(nameOrPrefix));
+  const matches = nameOrPrefix === "" ? [] : sessions.filter((s) => s.name.startsWith(nameOrPrefix));
+  if (options.exact) {
+    // What kills takes a whole name: a prefix could name another session than the one meant.
+    throw new UsageError(`No prj session named "${nameOrPrefix}" in this project`, {
+      hint: matches.length > 0
+        ? `give the whole name: ${matches.map((m) => m.name).join(", ")}`
+        : "see `prj session list`",
+    });
+  }
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
     throw new UsageError(
@@ -190,7 +203,7 @@ export async function findSession(project: Project, nameOrPrefix: string): Promi
   throw new UsageError(`No prj session "${nameOrPrefix}" in this project`, { hint: "see `prj session list`" });
 }
 
-/** Kills a session by name (only one of this project's).
+/** Kills a session by its whole name (only one of this project's; never a prefix match).
  *
  * @example
  * ```ts
@@ -211,7 +224,7 @@ export async function findSession(project: Project, nameOrPrefix: string): Promi
  * ```
  */
 export async function killSession(project: Project, name: string): Promise<void> {
-  const session = await findSession(project, name);
+  const session = await findSession(project, name, { exact: true });
   await tmux(["kill-session", "-t", `=${session.name}`], `tmux kill-session ${session.name}`);
 }
 

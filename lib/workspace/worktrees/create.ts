@@ -121,6 +121,11 @@ export async function createWorktree(
   const wtPath = path.join(dir, name);
   const wanted = options.from ?? await baseBranch(project);
   const existingBranch = await branchExists(project.root, branch);
+  if (existingBranch && options.from !== undefined) {
+    throw new UsageError(`Branch "${branch}" exists already, so --from ${options.from} would not apply`, {
+      hint: "drop --from to check the branch out as it is, or name a new branch (--branch)",
+    });
+  }
   // A clone may have origin's default branch only as origin/<name>: start from there.
   const base = existingBranch ? wanted : await startPointOf(project.root, wanted);
   if (base === undefined) {

@@ -29,6 +29,18 @@ export function worktreeDir(project: Project): string {
   return path.join(path.dirname(project.root), `${path.basename(project.root)}.worktrees`);
 }
 
+/**
+ * Removes the default worktrees folder (`<repo>.worktrees`, which prj makes) once its last
+ * worktree is gone; a folder the config names (`worktree.dir`) is the user's and stays. Only an
+ * empty folder is removed; a `git worktree add` at the same moment makes it again.
+ */
+export function removeEmptyWorktreeDir(project: Project): void {
+  if (project.config.worktree.dir) return;
+  try {
+    Deno.removeSync(worktreeDir(project));
+  } catch { /* not empty, or gone */ }
+}
+
 /** The base branch of new worktrees: config `worktree.base`, else the repository's default branch. */
 export async function baseBranch(project: Project): Promise<string> {
   return project.config.worktree.base ?? await defaultBranchOf(project.root);

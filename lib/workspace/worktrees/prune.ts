@@ -11,12 +11,12 @@ import { deleteWorktreeRecord } from "../../state/worktrees.ts";
 import { liveHeadlessLaunchIn } from "../../state/launches.ts";
 import { liveIntents } from "../../state/journal.ts";
 import { processAlive } from "../../util/liveness.ts";
-import { gitMaybe, isMerged } from "../git.ts";
+import { branchExists, gitMaybe, isMerged } from "../git.ts";
 import { listSessions, sessionBusy, type SessionInfo } from "../sessions.ts";
 import { listWorktrees, type WorktreeInfo } from "./list.ts";
-import { baseBranch } from "./names.ts";
+import { baseBranch, removeEmptyWorktreeDir } from "./names.ts";
 import { removeWorktree } from "./remove.ts";
-import { describeWork, worktreeWork } from "./work.ts";
+import { describeWork, detachedCommits, worktreeWork } from "./work.ts";
 
 /** One thing `prune` does or would do. */
 export interface PruneAction {
@@ -24,6 +24,8 @@ export interface PruneAction {
   path: string;
   branch: string | null;
   reason: "folder gone" | "branch merged";
+  /** Set once pruned, when its branch stays: why (its commits are not in the base). */
+  keptBranch?: string | undefined;
 }
 
 /** A worktree `prune` leaves alone, and why. */
@@ -87,8 +89,11 @@ export async function planPrune(project: Project, only?: string, store?: Store):
       const refuse = (why: string) => plan.refused.push({ name: wt.name, path: wt.path, why });
       if (!wt.exists) {
         const alive = await aliveReason(project, s, wt, sessions);
+        const detached = await detachedCommits(project.root, wt.head, wt.branch);
         if (alive) refuse(alive);
-        else plan.prune.push({ name: wt.name, path: wt.path, branch: wt.branch, reason: "folder gone" });
+        else if (detached !== 0) {
+          refuse(`git still records ${detached ?? "maybe some"} commit(s) on its detached HEAD that no branch holds`);
+        } else plan.prune.push({ name: wt.name, path: wt.path, branch: wt.branch, reason: "folder gone" });
         continue;
       }
       if (!wt.managed || !wt.branch || !wt.base) continue;
@@ -100,7 +105,11 @@ export async function planPrune(project: Project, only?: string, store?: Store):
         continue;
       }
       // Its commits are all in the base (ahead 0); what else it holds is uncommitted.
-      const held = describeWork({ changes: work.changes, commits: work.commits === undefined ? undefined : 0 });
+      const held = describeWork({
+        changes: work.changes,
+        commits: work.commits === undefined ? undefined : 0,
+        detached: work.detached,
+      });
       if (held) {
         refuse(held);
         continue;
@@ -142,10 +151,14 @@ export async function pruneWorktrees(project: Project, actions: PruneAction[]): 
       }
       if (still.reason === "folder gone") {
         await gitMaybe(project.root, ["worktree", "prune"]);
-        if (still.branch && (await isMerged(project.root, still.branch, await baseBranch(project)))) {
-          await gitMaybe(project.root, ["branch", "-d", still.branch]);
+        if (still.branch && (await branchExists(project.root, still.branch))) {
+          const base = await baseBranch(project);
+          if (await isMerged(project.root, still.branch, base)) {
+            await gitMaybe(project.root, ["branch", "-d", still.branch]);
+          } else still.keptBranch = `it has commits that are not in ${base}`;
         }
         deleteWorktreeRecord(store, still.name, still.path);
+        removeEmptyWorktreeDir(project);
       } else {
         await removeWorktree(project, still.name, { store });
       }

@@ -9,7 +9,9 @@ import { changedPaths, git, gitMaybe, isMerged } from "../git.ts";
 import { worktreeGitDir } from "../safe_git.ts";
 import { killSessionsOfWorktree } from "../sessions.ts";
 import { getWorktree } from "./list.ts";
+import { detachedCommits } from "./work.ts";
 import { withWorktreeLock } from "./lock.ts";
+import { removeEmptyWorktreeDir } from "./names.ts";
 
 /**
  * Removes a worktree, its sessions and (unless kept) its branch, and frees its port slot.
@@ -52,6 +54,17 @@ export async function removeWorktree(
             files.length > 5 ? ", ..." : ""
           }`,
           { hint: "commit or stash them, or pass --force to discard them", exitCode: 1 },
+        );
+      }
+      const detached = await detachedCommits(project.root, wt.exists ? wt.head : null, wt.branch);
+      if (detached !== 0) {
+        throw new PrjError(
+          `Worktree "${name}" has ${
+            detached ?? "maybe some"
+          } commit(s) on a detached HEAD that no branch holds; removing it would lose them`,
+          {
+            hint: `give them a branch (git -C ${wt.path} switch -c <branch>), or pass --force to discard them`,
+          },
         );
       }
       if (!options.keepBranch && wt.branch && wt.base && !(await isMerged(project.root, wt.branch, wt.base))) {
@@ -113,6 +126,7 @@ async function removeNow(
     try {
       Deno.removeSync(wt.path, { recursive: true });
     } catch { /* removed by git */ }
+    removeEmptyWorktreeDir(project);
     if (!options.keepBranch && wt.branch && wt.managed) {
       deletedBranch = (await gitMaybe(project.root, ["branch", "-D", wt.branch])) !== undefined;
     }

@@ -15,6 +15,7 @@ import { exists } from "../../util/fs.ts";
 import { branchExists, gitMaybe } from "../git.ts";
 import { killSessionExact, killSessionsOfWorktree } from "../sessions.ts";
 import { withWorktreeLock } from "./lock.ts";
+import { removeEmptyWorktreeDir } from "./names.ts";
 import { ownCommits } from "./work.ts";
 
 /** The main repository's git folder (`.git`, or where a `.git` file points). */
@@ -88,6 +89,7 @@ export async function removeWorktreeFolder(project: Project, wtPath: string): Pr
       } catch { /* gone */ }
     }
     await gitMaybe(project.root, ["worktree", "prune"]);
+    removeEmptyWorktreeDir(project);
     return there;
   });
 }
