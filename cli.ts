@@ -745,7 +745,7 @@ function usd(input: string): number {
 
 function positiveInt(input: string): number {
   const n = Number(input);
-  if (!Number.isInteger(n) || n <= 0) throw new SyntaxError(`expected a positive whole number, found "${input}"`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new SyntaxError(`expected a positive whole number, found "${input}"`);
   return n;
 }
 

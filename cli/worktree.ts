@@ -54,6 +54,7 @@ export async function create(
   // prj is killed part way: the next command undoes a half-made one).
   const created = await createWorktree(p, name, {
     from: flags.from,
+    refuseIgnoredFrom: true,
     branch: flags.branch,
     noCopy: flags.noCopy,
     dryRun: flags.dryRun,

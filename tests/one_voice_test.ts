@@ -57,6 +57,18 @@ Deno.test("a usage mistake found past the parser is one error line and a hint to
       "hint: a duration is a number and one unit: m, h, d or w\n",
     ],
     [["task", "show", "abc"], 'error: Task id must be a number, found "abc"\nhint: see `prj task show --help`\n'],
+    [
+      ["cleanup", "--older-than", "99999999999d", "--dry-run"],
+      'error: --older-than: "99999999999d" is longer than a thousand years\nhint: give a shorter duration\n',
+    ],
+    [
+      ["cost", "--since", "99999999999d"],
+      'error: --since: "99999999999d" reaches back before the year 1\nhint: give a shorter duration\n',
+    ],
+    [
+      ["history", "--limit", "99999999999999999999"],
+      'error: --limit: expected a positive whole number, found "99999999999999999999"\nhint: see `prj history --help`\n',
+    ],
   ];
   for (const [args, stderr] of cases) {
     const r = await prj(repo, args);
@@ -72,6 +84,39 @@ Deno.test("a usage mistake found past the parser is one error line and a hint to
     r.stderr,
     /^error: Run id prefix "2" matches 2 runs; give more characters\nhint: see `prj history` for run ids\n$/,
   );
+});
+
+Deno.test("a file where prj needs a folder (or a link to nowhere) is one line and a hint, not a stack", async () => {
+  await using dir = await tempDir();
+  await git(dir.path, "init", "-q");
+  await Deno.writeTextFile(path.join(dir.path, ".prj"), "");
+  let r = await prj(dir.path, ["init"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^error: a path prj needs as a folder is a file: Not a directory \(os error 20\): mkdir '.*\.prj\/commands'\nhint: move that file out of the way/,
+  );
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+  await Deno.remove(path.join(dir.path, ".prj"));
+  await Deno.mkdir(path.join(dir.path, ".prj"));
+  await Deno.symlink("/nonexistent-prj-target", path.join(dir.path, ".prj", "commands"));
+  r = await prj(dir.path, ["init"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: a path prj had to create is already there \(a file, or a link to nowhere\)/);
+});
+
+Deno.test("a dry run shows the timeout each step will have: its own, else step_timeout", async () => {
+  await using fixture = await tempRepo();
+  const repo = fixture.path;
+  await writeCommand(
+    repo,
+    "timed",
+    "steps:\n  - { name: own, run: [echo, a], timeout: 5 }\n  - { name: default, run: [echo, b] }\n",
+  );
+  const r = await prj(repo, ["run", "timed", "--dry-run"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1\. own\s+program: echo a\s+cwd \S+\s+timeout 5s/);
+  assert.match(r.stdout, /2\. default\s+program: echo b\s+cwd \S+\s+timeout 600s/);
 });
 
 Deno.test("a refusal without a terminal exits 2; answering no at the prompt exits 1", async () => {

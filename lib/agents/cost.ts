@@ -525,7 +525,11 @@ export function parseSince(text: string, at: Date = new Date()): { at?: string; 
   const m = /^(\d+(?:\.\d+)?)(m|h|d|w)$/.exec(t);
   if (m) {
     const ms = Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "m" | "h" | "d" | "w"];
-    return { at: new Date(at.getTime() - ms).toISOString() };
+    const since = new Date(at.getTime() - ms);
+    if (Number.isNaN(since.getTime()) || since.getUTCFullYear() < 1) {
+      throw new UsageError(`--since: "${text}" reaches back before the year 1`, { hint: "give a shorter duration" });
+    }
+    return { at: since.toISOString() };
   }
   throw new UsageError(`--since: expected a duration (7d, 12h), a day (2026-11-01) or today, found "${text}"`, {
     hint: "a duration is a number and one unit: m, h, d or w",

@@ -29,7 +29,7 @@ export interface PlannedStep {
   permissions: string | undefined;
   /** Where it runs (placeholders resolved where already known). */
   cwd: string;
-  /** Its own timeout in seconds, if any. */
+  /** Its timeout in seconds: its own, else the project's `step_timeout` (a built-in has none of its own). */
   timeout: number | undefined;
   /** True when it starts a program, outside Deno's sandbox. */
   outsideSandbox: boolean;
@@ -174,7 +174,7 @@ export function planRun(
         target,
         permissions,
         cwd,
-        timeout: step.timeout,
+        timeout: step.timeout ?? (step.kind === "builtin" ? undefined : project.config.step_timeout),
         outsideSandbox: step.kind === "program" ||
           (step.kind === "builtin" && LAUNCHING_BUILTINS.includes(step.builtin)),
         continueOnError: step.continueOnError,

@@ -15,5 +15,12 @@ export function parseDuration(text: string, what = "duration"): number {
       hint: "write a number and one unit: ms, s, m, h, d or w",
     });
   }
-  return Number(m[1]) * UNITS[m[2]!]!;
+  const ms = Number(m[1]) * UNITS[m[2]!]!;
+  if (ms > MAX_MS) {
+    throw new UsageError(`${what}: "${text}" is longer than a thousand years`, { hint: "give a shorter duration" });
+  }
+  return ms;
 }
+
+/** The longest duration taken: a thousand years, well inside what a date can hold. */
+const MAX_MS = 1000 * 365.25 * 86_400_000;

@@ -26,6 +26,21 @@ const KNOWN: { test: RegExp; what: string; hint: string }[] = [
     hint: "check the disk, then run `prj doctor`",
   },
   {
+    test: /Not a directory|os error 20\b/,
+    what: "a path prj needs as a folder is a file",
+    hint: "move that file out of the way (its name is in the message), then run the command again",
+  },
+  {
+    test: /Is a directory|os error 21\b/,
+    what: "a path prj needs as a file is a folder",
+    hint: "move that folder out of the way (its name is in the message), then run the command again",
+  },
+  {
+    test: /File exists|os error 17\b/,
+    what: "a path prj had to create is already there (a file, or a link to nowhere)",
+    hint: "move it out of the way (its name is in the message), then run the command again",
+  },
+  {
     test: /Permission denied|os error 13\b/,
     what: "permission denied",
     hint: "give prj's user access to that path (chmod / chown), or run prj as the user who owns the project",

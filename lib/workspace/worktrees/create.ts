@@ -44,6 +44,11 @@ export interface CreatedWorktree {
 export interface CreateWorktreeOptions {
   /** Base to branch from (default: config, then the repo's default branch). */
   from?: string | undefined;
+  /**
+   * Refuse `from` when the branch exists already (it is checked out as it is, so `from` would not
+   * apply): `prj worktree create --from` says so rather than ignore the flag.
+   */
+  refuseIgnoredFrom?: boolean | undefined;
   /** Branch name (default: `<branch_prefix><name>`). Checked out if it exists. */
   branch?: string | undefined;
   /** Do not copy untracked files (.worktreeinclude / config `copy`). */
@@ -121,7 +126,7 @@ export async function createWorktree(
   const wtPath = path.join(dir, name);
   const wanted = options.from ?? await baseBranch(project);
   const existingBranch = await branchExists(project.root, branch);
-  if (existingBranch && options.from !== undefined) {
+  if (existingBranch && options.from !== undefined && options.refuseIgnoredFrom) {
     throw new UsageError(`Branch "${branch}" exists already, so --from ${options.from} would not apply`, {
       hint: "drop --from to check the branch out as it is, or name a new branch (--branch)",
     });
