@@ -395,22 +395,19 @@ Deno.test("commits on a detached HEAD that no branch holds keep the worktree: ru
   await using fixture = await tempRepo();
   const repo = fixture.path;
   const wts = path.join(path.dirname(repo), "repo.worktrees");
-  const detachAndCommit = (dir: string) =>
-    new Deno.Command("sh", {
-      args: ["-c", "git checkout -q --detach && echo w > w.txt && git add w.txt && git commit -qm 'agent work'"],
-      cwd: dir,
-      env: { GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@a", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@a" },
-    }).output();
+  const env = { GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@a", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@a" };
+  const sh = (dir: string, script: string) =>
+    new Deno.Command("sh", { args: ["-c", script], cwd: path.join(wts, dir), env }).output();
+  const detachAndCommit = "git checkout -q --detach && echo w > w.txt && git add w.txt && git commit -qm w";
   await Deno.writeTextFile(
     path.join(repo, ".prj", "commands", "detach.yaml"),
     [
       "steps:",
       "  - { uses: create-worktree, with: { name: det } }",
       "  - name: work",
-      '    run: [sh, -c, "git checkout -q --detach && echo w > w.txt && git add w.txt && git commit -qm w && exit 4"]',
+      `    run: [sh, -c, "${detachAndCommit} && exit 4"]`,
     ].join("\n"),
   );
-  const env = { GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@a", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@a" };
   const r = await prj(repo, ["run", "detach"], { env });
   assert.equal(r.code, 1);
   assert.match(r.stdout, /kept worktree det \(.*\): it has 1 commit\(s\) on a detached HEAD that no branch holds/);
@@ -423,13 +420,14 @@ Deno.test("commits on a detached HEAD that no branch holds keep the worktree: ru
   assert.ok(exists(path.join(wts, "det", "w.txt")));
   // A detached HEAD at a commit a branch holds is no work of its own.
   await prj(repo, ["worktree", "create", "plain"]);
-  await new Deno.Command("git", { args: ["checkout", "-q", "--detach"], cwd: path.join(wts, "plain") }).output();
+  await sh("plain", "git checkout -q --detach");
   const plain = await prj(repo, ["worktree", "remove", "plain"]);
   assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(!(await branches(repo)).includes("plain"), "the branch prj made for it goes too");
 
   // Its folder deleted by hand, git still records the commit: prune keeps the record and says why.
   await prj(repo, ["worktree", "create", "gone"]);
-  await detachAndCommit(path.join(wts, "gone"));
+  await sh("gone", detachAndCommit);
   await Deno.remove(path.join(wts, "gone"), { recursive: true });
   const pruned = await prj(repo, ["worktree", "prune", "--yes"]);
   assert.match(pruned.stdout, /keep gone: git still records 1 commit\(s\) on its detached HEAD that no branch holds/);
@@ -437,11 +435,7 @@ Deno.test("commits on a detached HEAD that no branch holds keep the worktree: ru
 
   // A branch with commits of its own outlives a pruned worktree whose folder is gone, and prune says so.
   await prj(repo, ["worktree", "create", "feat"]);
-  await new Deno.Command("sh", {
-    args: ["-c", "echo f > f.txt && git add f.txt && git commit -qm f"],
-    cwd: path.join(wts, "feat"),
-    env,
-  }).output();
+  await sh("feat", "echo f > f.txt && git add f.txt && git commit -qm f");
   await Deno.remove(path.join(wts, "feat"), { recursive: true });
   const prunedFeat = await prj(repo, ["worktree", "prune", "--yes"]);
   assert.match(
@@ -453,6 +447,7 @@ Deno.test("commits on a detached HEAD that no branch holds keep the worktree: ru
   const forced = await prj(repo, ["worktree", "remove", "det", "--force"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(exists(path.join(wts, "det")), false);
+  assert.ok(!(await branches(repo)).includes("det"));
 });
 
 Deno.test("three feature-branch agents launched in parallel all finish their work on their own branches", async () => {

@@ -1,7 +1,7 @@
 /** `prj worktree remove`: the worktree, its sessions, its branch (unless kept) and its port slot. */
 import type { Project } from "../../project/project.ts";
 import { openStore, type Store } from "../../state/store.ts";
-import { deleteWorktreeRecord } from "../../state/worktrees.ts";
+import { deleteWorktreeRecord, findWorktreeRecord } from "../../state/worktrees.ts";
 import { supersedeLaunchesIn } from "../../state/launches.ts";
 import { Intent } from "../../state/journal.ts";
 import { PrjError } from "../../util/errors.ts";
@@ -45,7 +45,11 @@ export async function removeWorktree(
 ): Promise<{ name: string; path: string; branch: string | null; deletedBranch: boolean; killedSessions: string[] }> {
   const store = options.store ?? openStore(project.prjDir);
   try {
-    const wt = await getWorktree(project, name, store);
+    const found = await getWorktree(project, name, store);
+    // Detached, git names no branch; the branch prj made for it is still its own (checked and deleted like any).
+    const wt = found.branch === null && found.managed
+      ? { ...found, branch: findWorktreeRecord(store, { path: found.path })?.branch ?? null }
+      : found;
     if (!options.force) {
       if (wt.dirty) {
         const files = (await changedPaths({ project: project.root, worktree: wt.path })) ?? [];
@@ -56,7 +60,7 @@ export async function removeWorktree(
           { hint: "commit or stash them, or pass --force to discard them", exitCode: 1 },
         );
       }
-      const detached = await detachedCommits(project.root, wt.exists ? wt.head : null, wt.branch);
+      const detached = await detachedCommits(project.root, found.exists ? found.head : null, found.branch);
       if (detached !== 0) {
         throw new PrjError(
           `Worktree "${name}" has ${
